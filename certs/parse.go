@@ -1,0 +1,198 @@
+package certs
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/emmansun/gmsm/smx509"
+)
+
+// MaxCertificateSize bounds one encoded certificate (PEM, base64 or DER).
+// Real SM2 and RSA certificates are 0.5–3 KiB; 64 KiB leaves room for large
+// extensions while refusing garbage early.
+const MaxCertificateSize = 64 << 10
+
+// MaxBundleSize bounds a file of several certificates (a chain or a CA bundle).
+const MaxBundleSize = 4 << 20
+
+// ErrMalformedCertificate is returned (wrapped) for input that is not a
+// certificate in any encoding ParseCertificate accepts.
+var ErrMalformedCertificate = errors.New("certs: not a certificate")
+
+// ParseCertificate reads one certificate given as PEM, DER, or bare base64
+// of the DER (standard or URL alphabet, padded or not, with or without line
+// breaks — the way CA apps send pubCert). A PEM input may hold a chain; the
+// first CERTIFICATE block is returned. SM2, RSA and ECDSA keys are accepted.
+func ParseCertificate(data []byte) (*smx509.Certificate, error) {
+	if len(data) > MaxCertificateSize {
+		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrMalformedCertificate, len(data), MaxCertificateSize)
+	}
+	der, err := certificateDER(data)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := smx509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedCertificate, err)
+	}
+	return cert, nil
+}
+
+// ParseCertificates reads every certificate in data: PEM blocks (other
+// block types are skipped), or one DER/base64 certificate, or several DER
+// certificates concatenated.
+func ParseCertificates(data []byte) ([]*smx509.Certificate, error) {
+	if len(data) > MaxBundleSize {
+		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrMalformedCertificate, len(data), MaxBundleSize)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
+		var out []*smx509.Certificate
+		rest := trimmed
+		for {
+			var block *pem.Block
+			block, rest = pem.Decode(rest)
+			if block == nil {
+				break
+			}
+			if !isCertificateBlock(block.Type) {
+				continue
+			}
+			cert, err := smx509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("%w: PEM block %d: %v", ErrMalformedCertificate, len(out)+1, err)
+			}
+			out = append(out, cert)
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%w: no CERTIFICATE block in PEM input", ErrMalformedCertificate)
+		}
+		return out, nil
+	}
+	der := trimmed
+	if len(der) > 0 && der[0] != 0x30 {
+		decoded, err := decodeBase64(der)
+		if err != nil {
+			return nil, fmt.Errorf("%w: neither PEM, DER nor base64", ErrMalformedCertificate)
+		}
+		der = decoded
+	}
+	certs, err := smx509.ParseCertificates(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedCertificate, err)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%w: empty input", ErrMalformedCertificate)
+	}
+	return certs, nil
+}
+
+// certificateDER finds the DER of the first certificate in data.
+func certificateDER(data []byte) ([]byte, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("%w: empty input", ErrMalformedCertificate)
+	}
+	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
+		rest := trimmed
+		for {
+			var block *pem.Block
+			block, rest = pem.Decode(rest)
+			if block == nil {
+				return nil, fmt.Errorf("%w: no CERTIFICATE block in PEM input", ErrMalformedCertificate)
+			}
+			if isCertificateBlock(block.Type) {
+				return block.Bytes, nil
+			}
+		}
+	}
+	// A DER certificate starts with SEQUENCE (0x30) and a long-form length;
+	// base64 text never starts with byte 0x30 followed by 0x82/0x81.
+	if trimmed[0] == 0x30 && len(trimmed) > 1 && trimmed[1]&0x80 != 0 {
+		return trimmed, nil
+	}
+	der, err := decodeBase64(trimmed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: neither PEM, DER nor base64", ErrMalformedCertificate)
+	}
+	return der, nil
+}
+
+func isCertificateBlock(t string) bool {
+	return t == "CERTIFICATE" || t == "X509 CERTIFICATE" || t == "TRUSTED CERTIFICATE"
+}
+
+// decodeBase64 accepts standard or URL-safe base64, padded or not, with
+// whitespace and line breaks anywhere (and "\n" escapes some apps leave in
+// JSON strings), and also hex as some apps send certificates as hex.
+func decodeBase64(text []byte) ([]byte, error) {
+	s := strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, strings.ReplaceAll(string(text), `\n`, ""))
+	if s == "" {
+		return nil, errors.New("empty")
+	}
+	if isHex(s) && len(s)%2 == 0 && strings.HasPrefix(strings.ToLower(s), "30") {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	if strings.ContainsAny(s, "-_") {
+		s = strings.NewReplacer("-", "+", "_", "/").Replace(s)
+	}
+	s = strings.TrimRight(s, "=")
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// DecodeBinary turns text that carries binary data (base64 in either
+// alphabet, with or without padding and line breaks, or a PEM block) into
+// bytes; input that already looks like DER (starts with an ASN.1 SEQUENCE)
+// is returned as is. Signatures, envelopes and certificates reach scansign
+// in all of these shapes.
+func DecodeBinary(data []byte) ([]byte, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, errors.New("certs: empty input")
+	}
+	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
+		block, _ := pem.Decode(trimmed)
+		if block == nil {
+			return nil, errors.New("certs: unreadable PEM block")
+		}
+		return block.Bytes, nil
+	}
+	if trimmed[0] == 0x30 && len(trimmed) > 1 && (trimmed[1]&0x80 != 0 || int(trimmed[1]) == len(trimmed)-2) {
+		return trimmed, nil
+	}
+	out, err := decodeBase64(trimmed)
+	if err != nil {
+		return nil, errors.New("certs: input is neither DER, PEM nor base64")
+	}
+	return out, nil
+}
+
+// EncodePEM returns the certificate as one PEM block.
+func EncodePEM(cert *smx509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+}
+
+func pemDecode(b []byte) (*pem.Block, []byte) { return pem.Decode(b) }

@@ -1,0 +1,213 @@
+package certs_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/certs/devpki"
+)
+
+var (
+	pkiOnce sync.Once
+	pkiM    *devpki.Manifest
+	pkiErr  error
+)
+
+// testPKI makes one dev PKI per test binary: key generation dominates.
+func testPKI(t testing.TB) *devpki.Manifest {
+	t.Helper()
+	pkiOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "certs-devpki-")
+		if err != nil {
+			pkiErr = err
+			return
+		}
+		pkiM, pkiErr = devpki.Generate(dir, devpki.Options{})
+	})
+	if pkiErr != nil {
+		t.Fatal(pkiErr)
+	}
+	return pkiM
+}
+
+func leafCert(t testing.TB, m *devpki.Manifest, name string) *smx509.Certificate {
+	t.Helper()
+	l, ok := m.Leaf(name)
+	if !ok {
+		t.Fatalf("no leaf %s", name)
+	}
+	data, err := os.ReadFile(l.CertPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := certs.ParseCertificate(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTrustStoreVerdicts(t *testing.T) {
+	m := testPKI(t)
+	ts, err := certs.LoadTrustStore(m.TrustDir, certs.TrustOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ts.Status()
+	if len(st.Roots) != 2 || len(st.Intermediates) != 2 || len(st.CRLs) != 2 || len(st.Problems) != 0 {
+		t.Fatalf("status = %+v", st)
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		leaf string
+		want error
+	}{
+		{"sm2-person", nil}, {"sm2-org", nil}, {"rsa-person", nil}, {"rsa-org", nil},
+		{"sm2-expired", certs.ErrExpired}, {"rsa-expired", certs.ErrExpired},
+		{"sm2-revoked", certs.ErrRevoked}, {"rsa-revoked", certs.ErrRevoked},
+		{"sm2-untrusted", certs.ErrUntrusted}, {"rsa-untrusted", certs.ErrUntrusted},
+	} {
+		chain, err := ts.Verify(ctx, leafCert(t, m, tc.leaf), nil, time.Time{})
+		if tc.want == nil {
+			if err != nil || len(chain.Certificates) != 3 {
+				t.Errorf("%s: chain %v, err %v", tc.leaf, chain, err)
+			}
+			continue
+		}
+		var ce *certs.ChainError
+		if !errors.Is(err, tc.want) || !errors.As(err, &ce) {
+			t.Errorf("%s: err = %v, want %v", tc.leaf, err, tc.want)
+		}
+	}
+	// The revoked leaf was good before its revocation time.
+	if _, err := ts.Verify(ctx, leafCert(t, m, "sm2-revoked"), nil, m.Created.Add(-45*time.Minute)); err != nil {
+		t.Errorf("revoked leaf before revocation: %v", err)
+	}
+	// Not yet valid.
+	if _, err := ts.Verify(ctx, leafCert(t, m, "sm2-person"), nil, m.Created.Add(-48*time.Hour)); !errors.Is(err, certs.ErrNotYetValid) {
+		t.Errorf("before notBefore: %v", err)
+	}
+}
+
+func TestTrustStoreCacheAndReload(t *testing.T) {
+	m := testPKI(t)
+	dir := t.TempDir()
+	for _, name := range []string{"sm2-root.pem", "sm2-issuing.pem", "sm2-issuing.crl"} {
+		data, err := os.ReadFile(filepath.Join(m.TrustDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts, err := certs.LoadTrustStore(dir, certs.TrustOptions{CacheSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	leaf := leafCert(t, m, "sm2-person")
+	c1, err := ts.Verify(ctx, leaf, nil, time.Time{})
+	if err != nil || c1.Cached {
+		t.Fatalf("first: %v %v", c1, err)
+	}
+	c2, err := ts.Verify(ctx, leaf, nil, time.Time{})
+	if err != nil || !c2.Cached {
+		t.Fatalf("second should be cached: %v %v", c2, err)
+	}
+	// A cached chain is still checked against the verification time.
+	if _, err := ts.Verify(ctx, leaf, nil, time.Now().Add(10*365*24*time.Hour)); !errors.Is(err, certs.ErrExpired) {
+		t.Fatalf("cached chain far in the future: %v", err)
+	}
+	for _, n := range []string{"sm2-org", "sm2-expired"} {
+		ts.Verify(ctx, leafCert(t, m, n), nil, time.Time{})
+	}
+	if n := ts.CacheLen(); n > 2 {
+		t.Fatalf("cache holds %d, bound is 2", n)
+	}
+	// RSA leaves are untrusted until their CA is added and the store reloaded.
+	rsa := leafCert(t, m, "rsa-person")
+	if _, err := ts.Verify(ctx, rsa, nil, time.Time{}); !errors.Is(err, certs.ErrUntrusted) {
+		t.Fatalf("rsa before reload: %v", err)
+	}
+	for _, name := range []string{"rsa-root.pem", "rsa-issuing.pem"} {
+		data, _ := os.ReadFile(filepath.Join(m.TrustDir, name))
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	if err := ts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if ts.CacheLen() != 0 {
+		t.Fatal("reload must empty the cache")
+	}
+	if _, err := ts.Verify(ctx, rsa, nil, time.Time{}); err != nil {
+		t.Fatalf("rsa after reload: %v", err)
+	}
+	// Intermediates carried by the signature (extra) are used too.
+	os.Remove(filepath.Join(dir, "rsa-issuing.pem"))
+	if err := ts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	inter, _ := os.ReadFile(filepath.Join(m.TrustDir, "rsa-issuing.pem"))
+	ic, _ := certs.ParseCertificate(inter)
+	if _, err := ts.Verify(ctx, rsa, []*smx509.Certificate{ic}, time.Time{}); err != nil {
+		t.Fatalf("intermediate from extra: %v", err)
+	}
+	// A reload that fails keeps the old set.
+	os.Remove(filepath.Join(dir, "sm2-root.pem"))
+	os.Remove(filepath.Join(dir, "rsa-root.pem"))
+	if err := ts.Reload(); err == nil {
+		t.Fatal("reload of a directory without roots should fail")
+	}
+	if _, err := ts.Verify(ctx, leaf, nil, time.Time{}); err != nil {
+		t.Fatalf("old set should stay in force: %v", err)
+	}
+}
+
+func TestCRLChecks(t *testing.T) {
+	m := testPKI(t)
+	dir := t.TempDir()
+	copyFile := func(src, dst string) {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, dst), data, 0o644)
+	}
+	copyFile(filepath.Join(m.TrustDir, "sm2-root.pem"), "root.pem")
+	copyFile(filepath.Join(m.TrustDir, "sm2-issuing.pem"), "issuing.pem")
+	// A CRL signed by someone else (the RSA issuing CA's CRL renamed, with
+	// the SM2 issuer's name nowhere) is skipped and reported.
+	copyFile(filepath.Join(m.TrustDir, "rsa-issuing.crl"), "bogus.crl")
+	ts, err := certs.LoadTrustStore(dir, certs.TrustOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := ts.Status(); len(st.CRLs) != 0 || len(st.Problems) != 1 {
+		t.Fatalf("status %+v", st)
+	}
+	// Without its CRL the revoked leaf passes: revocation needs the CRL.
+	if _, err := ts.Verify(context.Background(), leafCert(t, m, "sm2-revoked"), nil, time.Time{}); err != nil {
+		t.Fatalf("no CRL: %v", err)
+	}
+	copyFile(filepath.Join(m.TrustDir, "sm2-issuing.crl"), "issuing.crl")
+	ts.Reload()
+	// Past the CRL's nextUpdate: a warning by default, a failure when asked.
+	late := time.Now().Add(60 * 24 * time.Hour)
+	chain, err := ts.Verify(context.Background(), leafCert(t, m, "sm2-person"), nil, late)
+	if err != nil || len(chain.Warnings) != 1 {
+		t.Fatalf("stale CRL: %v %v", chain, err)
+	}
+	strict, _ := certs.LoadTrustStore(dir, certs.TrustOptions{RequireFreshCRL: true})
+	if _, err := strict.Verify(context.Background(), leafCert(t, m, "sm2-person"), nil, late); !errors.Is(err, certs.ErrUntrusted) {
+		t.Fatalf("stale CRL, strict: %v", err)
+	}
+}

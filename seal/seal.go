@@ -86,6 +86,9 @@ func (s Seal) Prepare() (Seal, error) {
 	}
 	s.Ext = info.Ext
 	s.ImageSize = len(s.Image)
+	// Dates travel at second precision; storing them so keeps both stores
+	// and the wire in agreement.
+	s.ValidFrom, s.ValidTo = s.ValidFrom.Truncate(time.Second), s.ValidTo.Truncate(time.Second)
 	return s, nil
 }
 
@@ -120,6 +123,7 @@ func (u User) Prepare() (User, error) {
 	if !u.ValidFrom.IsZero() && !u.ValidTo.IsZero() && u.ValidTo.Before(u.ValidFrom) {
 		return User{}, fmt.Errorf("%w: user valid to is before valid from", ErrInvalid)
 	}
+	u.ValidFrom, u.ValidTo = u.ValidFrom.Truncate(time.Second), u.ValidTo.Truncate(time.Second)
 	return u, nil
 }
 

@@ -1,0 +1,504 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/scansign/scansign/relay/store"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "relay.db"
+
+var (
+	bucketTokens      = []byte("tokens")
+	bucketTokenExpiry = []byte("token_expiry") // expiry(8) ‖ hash → nil
+	bucketOps         = []byte("operations")
+	bucketOpExpiry    = []byte("operation_expiry") // expiry(8) ‖ guid → nil
+)
+
+// maxBatch bounds how many writes share one transaction, so one commit never
+// holds every caller for long.
+const maxBatch = 512
+
+// purgeChunk bounds how many records one purge transaction deletes.
+const purgeChunk = 2000
+
+// Options tune the store; the zero value is the production setting.
+type Options struct {
+	// UseBoltBatch makes writes go through bbolt's DB.Batch instead of the
+	// committer (kept to measure the two side by side).
+	UseBoltBatch bool
+	// BoltBatchDelay is DB.MaxBatchDelay when UseBoltBatch is set.
+	BoltBatchDelay time.Duration
+}
+
+// Store is the bbolt implementation of store.Store.
+type Store struct {
+	db      *bolt.DB
+	opts    Options
+	waiters store.Waiters
+
+	writes    chan *write
+	closing   chan struct{}
+	committer sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type write struct {
+	fn     func(*bolt.Tx) error
+	notify string // GUID to wake waiters on after commit, if any
+	err    error
+	done   chan struct{}
+}
+
+// Open opens (creating if needed) DIR/relay.db. It fails at once, rather
+// than hang, if another process holds the file.
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("boltstore: create data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("boltstore: %s is in use by another process (is another scansign running on this data directory?)", path)
+		}
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	if opts.UseBoltBatch && opts.BoltBatchDelay > 0 {
+		db.MaxBatchDelay = opts.BoltBatchDelay
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketTokens, bucketTokenExpiry, bucketOps, bucketOpExpiry} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("boltstore: create buckets: %w", err)
+	}
+	s := &Store{db: db, opts: opts, writes: make(chan *write), closing: make(chan struct{})}
+	s.committer.Add(1)
+	go s.commitLoop()
+	return s, nil
+}
+
+// Close stops accepting writes, finishes those queued, and closes the file.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.committer.Wait()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// isRefusal reports whether err is a business refusal, which a write
+// function returns before writing anything.
+func isRefusal(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
+		errors.Is(err, store.ErrTokenBound) || errors.Is(err, store.ErrExists)
+}
+
+// submit queues fn for the committer and waits until it is durable.
+func (s *Store) submit(ctx context.Context, notify string, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.opts.UseBoltBatch {
+		select {
+		case <-s.closing:
+			return store.ErrClosed
+		default:
+		}
+		var refusal error
+		err := s.db.Batch(func(tx *bolt.Tx) error {
+			refusal = fn(tx)
+			if isRefusal(refusal) {
+				return nil
+			}
+			return refusal
+		})
+		if err == nil {
+			err = refusal
+		}
+		if err == nil && notify != "" {
+			s.waiters.Notify(notify)
+		}
+		return err
+	}
+	w := &write{fn: fn, notify: notify, done: make(chan struct{})}
+	select {
+	case s.writes <- w:
+	case <-s.closing:
+		return store.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued the write will be committed or refused; wait for the
+	// outcome even if ctx ends, so the caller never mistakes a durable
+	// write for a failed one.
+	<-w.done
+	return w.err
+}
+
+func (s *Store) commitLoop() {
+	defer s.committer.Done()
+	batch := make([]*write, 0, maxBatch)
+	for {
+		var first *write
+		select {
+		case first = <-s.writes:
+		case <-s.closing:
+			return
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case w := <-s.writes:
+				batch = append(batch, w)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction; if the transaction fails, each
+// write is retried alone so one bad write cannot fail the others.
+func (s *Store) commit(batch []*write) {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, w := range batch {
+			w.err = w.fn(tx)
+			if w.err != nil && !isRefusal(w.err) {
+				return w.err
+			}
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		for _, w := range batch {
+			s.commit([]*write{w})
+		}
+		return
+	}
+	for _, w := range batch {
+		if err != nil {
+			w.err = fmt.Errorf("boltstore: commit: %w", err)
+		}
+		if w.err == nil && w.notify != "" {
+			s.waiters.Notify(w.notify)
+		}
+		close(w.done)
+	}
+}
+
+// --- records ---------------------------------------------------------------
+
+// tokenRecord and opRecord are the JSON stored under each key. V is the
+// record format, for a later migration to recognise old records.
+type tokenRecord struct {
+	V         int       `json:"v"`
+	Account   string    `json:"account"`
+	Role      string    `json:"role"`
+	GUID      string    `json:"guid,omitempty"`
+	CreatedAt time.Time `json:"created"`
+	ExpiresAt time.Time `json:"expires"`
+}
+
+type opRecord struct {
+	V               int       `json:"v"`
+	Type            int       `json:"type"`
+	Message         string    `json:"message"`
+	Title           string    `json:"title"`
+	CertType        int       `json:"certType"`
+	InitExtMessage  *string   `json:"initExt,omitempty"`
+	Status          int       `json:"status"`
+	Stage           string    `json:"stage"`
+	Value           *string   `json:"value,omitempty"`
+	ExtMessage      *string   `json:"ext,omitempty"`
+	SealCompanyCode string    `json:"sealCompany,omitempty"`
+	SealCASerialID  string    `json:"sealSerial,omitempty"`
+	Creator         string    `json:"creator"`
+	CreatedAt       time.Time `json:"created"`
+	UpdatedAt       time.Time `json:"updated"`
+	ExpiresAt       time.Time `json:"expires"`
+	Version         int64     `json:"version"`
+}
+
+const recordVersion = 1
+
+func encodeOp(op store.Operation) ([]byte, error) {
+	return json.Marshal(opRecord{
+		V: recordVersion, Type: op.Type, Message: op.Message, Title: op.Title, CertType: op.CertType,
+		InitExtMessage: op.InitExtMessage, Status: op.Status, Stage: op.Stage, Value: op.Value,
+		ExtMessage: op.ExtMessage, SealCompanyCode: op.SealCompanyCode, SealCASerialID: op.SealCASerialID,
+		Creator: op.Creator, CreatedAt: op.CreatedAt.UTC(), UpdatedAt: op.UpdatedAt.UTC(),
+		ExpiresAt: op.ExpiresAt.UTC(), Version: op.Version,
+	})
+}
+
+func decodeOp(guid string, b []byte) (store.Operation, error) {
+	var r opRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return store.Operation{}, fmt.Errorf("boltstore: operation %s: %w", guid, err)
+	}
+	return store.Operation{
+		GUID: guid, Type: r.Type, Message: r.Message, Title: r.Title, CertType: r.CertType,
+		InitExtMessage: r.InitExtMessage, Status: r.Status, Stage: r.Stage, Value: r.Value,
+		ExtMessage: r.ExtMessage, SealCompanyCode: r.SealCompanyCode, SealCASerialID: r.SealCASerialID,
+		Creator: r.Creator, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt,
+		Version: r.Version,
+	}, nil
+}
+
+func encodeToken(t store.Token) ([]byte, error) {
+	return json.Marshal(tokenRecord{V: recordVersion, Account: t.Account, Role: t.Role, GUID: t.GUID,
+		CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC()})
+}
+
+func decodeToken(h store.TokenHash, b []byte) (store.Token, error) {
+	var r tokenRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return store.Token{}, fmt.Errorf("boltstore: token record: %w", err)
+	}
+	return store.Token{Hash: h, Account: r.Account, Role: r.Role, GUID: r.GUID, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}, nil
+}
+
+// expiryKey orders index entries by expiry so a purge is a prefix scan.
+func expiryKey(t time.Time, id []byte) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(max(t.UnixNano(), 0)))
+	return append(k, id...)
+}
+
+// --- tokens ----------------------------------------------------------------
+
+// PutToken implements store.Store.
+func (s *Store) PutToken(ctx context.Context, t store.Token) error {
+	rec, err := encodeToken(t)
+	if err != nil {
+		return err
+	}
+	return s.submit(ctx, "", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		if b.Get(t.Hash[:]) != nil {
+			return store.ErrExists
+		}
+		if err := b.Put(t.Hash[:], rec); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketTokenExpiry).Put(expiryKey(t.ExpiresAt, t.Hash[:]), nil)
+	})
+}
+
+// Token implements store.Store.
+func (s *Store) Token(ctx context.Context, h store.TokenHash) (store.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Token{}, err
+	}
+	var t store.Token
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketTokens).Get(h[:])
+		if v == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		t, err = decodeToken(h, v)
+		return err
+	})
+	return t, s.viewErr(err)
+}
+
+// --- operations ------------------------------------------------------------
+
+// CreateOperation implements store.Store.
+func (s *Store) CreateOperation(ctx context.Context, op store.Operation, bindTo store.TokenHash) error {
+	if op.Version != 1 {
+		return fmt.Errorf("boltstore: a new operation has version 1, not %d", op.Version)
+	}
+	rec, err := encodeOp(op)
+	if err != nil {
+		return err
+	}
+	return s.submit(ctx, op.GUID, func(tx *bolt.Tx) error {
+		tokens, ops := tx.Bucket(bucketTokens), tx.Bucket(bucketOps)
+		tv := tokens.Get(bindTo[:])
+		if tv == nil {
+			return fmt.Errorf("token: %w", store.ErrNotFound)
+		}
+		tok, err := decodeToken(bindTo, tv)
+		if err != nil {
+			return err
+		}
+		if tok.GUID != "" {
+			return store.ErrTokenBound
+		}
+		if ops.Get([]byte(op.GUID)) != nil {
+			return store.ErrExists
+		}
+		tok.GUID = op.GUID
+		newTok, err := encodeToken(tok)
+		if err != nil {
+			return err
+		}
+		if err := ops.Put([]byte(op.GUID), rec); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketOpExpiry).Put(expiryKey(op.ExpiresAt, []byte(op.GUID)), nil); err != nil {
+			return err
+		}
+		return tokens.Put(bindTo[:], newTok)
+	})
+}
+
+// Operation implements store.Store.
+func (s *Store) Operation(ctx context.Context, guid string) (store.Operation, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Operation{}, err
+	}
+	var op store.Operation
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketOps).Get([]byte(guid))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		op, err = decodeOp(guid, v)
+		return err
+	})
+	return op, s.viewErr(err)
+}
+
+// UpdateOperation implements store.Store.
+func (s *Store) UpdateOperation(ctx context.Context, op store.Operation) (store.Operation, error) {
+	var stored store.Operation
+	err := s.submit(ctx, op.GUID, func(tx *bolt.Tx) error {
+		ops := tx.Bucket(bucketOps)
+		v := ops.Get([]byte(op.GUID))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		cur, err := decodeOp(op.GUID, v)
+		if err != nil {
+			return err
+		}
+		if cur.Version != op.Version {
+			return store.ErrConflict
+		}
+		next := cur // the fields fixed at creation come from what is stored
+		next.Status, next.Stage = op.Status, op.Stage
+		next.Value, next.ExtMessage = op.Value, op.ExtMessage
+		next.SealCompanyCode, next.SealCASerialID = op.SealCompanyCode, op.SealCASerialID
+		next.UpdatedAt = op.UpdatedAt
+		next.Version = cur.Version + 1
+		rec, err := encodeOp(next)
+		if err != nil {
+			return err
+		}
+		if err := ops.Put([]byte(op.GUID), rec); err != nil {
+			return err
+		}
+		stored = next
+		return nil
+	})
+	if err != nil {
+		return store.Operation{}, err
+	}
+	return stored, nil
+}
+
+// Wait implements store.Store. Every write goes through this process, so
+// the in-process notification is complete; the recheck is only a backstop.
+func (s *Store) Wait(ctx context.Context, guid string, afterVersion int64) (store.Operation, error) {
+	return store.WaitFor(ctx, &s.waiters, guid, afterVersion, time.Minute, s.Operation)
+}
+
+// --- housekeeping ----------------------------------------------------------
+
+// Purge implements store.Store, a chunk per transaction so it never holds
+// the committer for long.
+func (s *Store) Purge(ctx context.Context, tokensBefore, operationsBefore time.Time) (store.PurgeResult, error) {
+	var res store.PurgeResult
+	for _, p := range []struct {
+		index, primary []byte
+		before         time.Time
+		count          *int
+	}{
+		{bucketTokenExpiry, bucketTokens, tokensBefore, &res.Tokens},
+		{bucketOpExpiry, bucketOps, operationsBefore, &res.Operations},
+	} {
+		limit := expiryKey(p.before, nil)
+		for {
+			n := 0
+			err := s.submit(ctx, "", func(tx *bolt.Tx) error {
+				n = 0
+				idx, prim := tx.Bucket(p.index), tx.Bucket(p.primary)
+				var keys [][]byte
+				c := idx.Cursor()
+				for k, _ := c.First(); k != nil && len(keys) < purgeChunk && string(k[:8]) < string(limit); k, _ = c.Next() {
+					keys = append(keys, append([]byte(nil), k...))
+				}
+				for _, k := range keys {
+					if err := idx.Delete(k); err != nil {
+						return err
+					}
+					if err := prim.Delete(k[8:]); err != nil {
+						return err
+					}
+				}
+				n = len(keys)
+				return nil
+			})
+			if err != nil {
+				return res, err
+			}
+			*p.count += n
+			if n < purgeChunk {
+				break
+			}
+		}
+	}
+	return res, nil
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.viewErr(s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketOps) == nil {
+			return errors.New("boltstore: operations bucket missing")
+		}
+		return nil
+	}))
+}
+
+func (s *Store) viewErr(err error) error {
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return store.ErrClosed
+	}
+	return err
+}
+
+var _ store.Store = (*Store)(nil)

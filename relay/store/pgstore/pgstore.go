@@ -1,0 +1,345 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/scansign/scansign/relay/store"
+)
+
+// notifyChannel is the LISTEN/NOTIFY channel operation changes go out on.
+const notifyChannel = "relay_operation_changed"
+
+// purgeChunk bounds how many rows one purge statement deletes.
+const purgeChunk = 5000
+
+// Options tune the store; the zero value is the production setting.
+type Options struct {
+	// MaxConns caps the pool (default: pgxpool's, or the URL's pool_max_conns).
+	MaxConns int32
+	// NoNotify turns off NOTIFY on updates (Wait then only sees changes made
+	// through this instance, and others after the recheck interval).
+	NoNotify bool
+	// Recheck is how often Wait re-reads without a notification (default 5 s),
+	// a backstop for notifications lost while the listener reconnects.
+	Recheck time.Duration
+	// Logger gets listener reconnect warnings.
+	Logger *slog.Logger
+}
+
+// Store is the PostgreSQL implementation of store.Store.
+type Store struct {
+	pool    *pgxpool.Pool
+	opts    Options
+	waiters store.Waiters
+	log     *slog.Logger
+
+	closed     atomic.Bool
+	stopListen context.CancelFunc
+	listenDone sync.WaitGroup
+	closeOnce  sync.Once
+}
+
+// Open connects, creates or migrates the schema, and starts listening for
+// changes made by other instances.
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: database URL: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.Recheck <= 0 {
+		opts.Recheck = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: connect: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{pool: pool, opts: opts, log: opts.Logger}
+	lctx, cancel := context.WithCancel(context.Background())
+	s.stopListen = cancel
+	s.listenDone.Add(1)
+	go s.listen(lctx)
+	return s, nil
+}
+
+// Close stops the listener and closes the pool.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.stopListen()
+		s.listenDone.Wait()
+		s.pool.Close()
+	})
+	return nil
+}
+
+func (s *Store) check(ctx context.Context) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	return ctx.Err()
+}
+
+// listen holds one connection LISTENing and wakes local waiters; it
+// reconnects with backoff until stopped.
+func (s *Store) listen(ctx context.Context) {
+	defer s.listenDone.Done()
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("pgstore: change listener lost its connection; reconnecting", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// The connection stays in LISTEN mode; never hand it back to the pool.
+	pc := conn.Hijack()
+	defer pc.Close(context.Background())
+	if _, err := pc.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	for {
+		n, err := pc.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		s.waiters.Notify(n.Payload)
+	}
+}
+
+// --- tokens ----------------------------------------------------------------
+
+// PutToken implements store.Store.
+func (s *Store) PutToken(ctx context.Context, t store.Token) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO relay_tokens (hash, account, role, guid, created_at, expires_at)
+		VALUES ($1, $2, $3, NULLIF($4, '')::uuid, $5, $6) ON CONFLICT (hash) DO NOTHING`,
+		t.Hash[:], t.Account, t.Role, t.GUID, t.CreatedAt, t.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("pgstore: put token: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrExists
+	}
+	return nil
+}
+
+// Token implements store.Store.
+func (s *Store) Token(ctx context.Context, h store.TokenHash) (store.Token, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Token{}, err
+	}
+	t := store.Token{Hash: h}
+	err := s.pool.QueryRow(ctx, `SELECT account, role, COALESCE(guid::text, ''), created_at, expires_at
+		FROM relay_tokens WHERE hash = $1`, h[:]).Scan(&t.Account, &t.Role, &t.GUID, &t.CreatedAt, &t.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Token{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("pgstore: read token: %w", err)
+	}
+	return t, nil
+}
+
+// --- operations ------------------------------------------------------------
+
+const opColumns = `guid::text, type, message, title, cert_type, init_ext_message, status, stage, value,
+	ext_message, seal_company_code, seal_ca_serial, creator, created_at, updated_at, expires_at, version`
+
+func scanOp(row pgx.Row) (store.Operation, error) {
+	var op store.Operation
+	err := row.Scan(&op.GUID, &op.Type, &op.Message, &op.Title, &op.CertType, &op.InitExtMessage, &op.Status,
+		&op.Stage, &op.Value, &op.ExtMessage, &op.SealCompanyCode, &op.SealCASerialID, &op.Creator,
+		&op.CreatedAt, &op.UpdatedAt, &op.ExpiresAt, &op.Version)
+	return op, err
+}
+
+// CreateOperation implements store.Store in one statement: the token is
+// bound only if it is still unbound, and the operation is inserted only if
+// the token was bound; a GUID collision fails the whole statement.
+func (s *Store) CreateOperation(ctx context.Context, op store.Operation, bindTo store.TokenHash) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if op.Version != 1 {
+		return fmt.Errorf("pgstore: a new operation has version 1, not %d", op.Version)
+	}
+	tag, err := s.pool.Exec(ctx, `WITH bound AS (
+			UPDATE relay_tokens SET guid = $1::uuid WHERE hash = $2 AND guid IS NULL RETURNING hash
+		)
+		INSERT INTO relay_operations (guid, type, message, title, cert_type, init_ext_message, status, stage,
+			value, ext_message, seal_company_code, seal_ca_serial, creator, created_at, updated_at, expires_at, version)
+		SELECT $1::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1 FROM bound`,
+		op.GUID, bindTo[:], op.Type, op.Message, op.Title, op.CertType, op.InitExtMessage, op.Status, op.Stage,
+		op.Value, op.ExtMessage, op.SealCompanyCode, op.SealCASerialID, op.Creator, op.CreatedAt, op.UpdatedAt, op.ExpiresAt)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation on the GUID
+		return store.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("pgstore: create operation: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		s.notifyLocal(op.GUID)
+		return nil
+	}
+	// Nothing bound: say why.
+	if _, err := s.Token(ctx, bindTo); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("token: %w", store.ErrNotFound)
+		}
+		return err
+	}
+	return store.ErrTokenBound
+}
+
+// Operation implements store.Store.
+func (s *Store) Operation(ctx context.Context, guid string) (store.Operation, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Operation{}, err
+	}
+	op, err := scanOp(s.pool.QueryRow(ctx, `SELECT `+opColumns+` FROM relay_operations WHERE guid = $1::uuid`, guid))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Operation{}, store.ErrNotFound
+	}
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "22P02" { // not a UUID: cannot exist
+			return store.Operation{}, store.ErrNotFound
+		}
+		return store.Operation{}, fmt.Errorf("pgstore: read operation: %w", err)
+	}
+	return op, nil
+}
+
+// UpdateOperation implements store.Store: a compare-and-swap on version
+// that notifies listeners in the same statement.
+func (s *Store) UpdateOperation(ctx context.Context, op store.Operation) (store.Operation, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Operation{}, err
+	}
+	notify := `, pg_notify('` + notifyChannel + `', u.guid::text)`
+	if s.opts.NoNotify {
+		notify = ""
+	}
+	row := s.pool.QueryRow(ctx, `WITH u AS (
+			UPDATE relay_operations SET status = $3, stage = $4, value = $5, ext_message = $6,
+				seal_company_code = $7, seal_ca_serial = $8, updated_at = $9, version = version + 1
+			WHERE guid = $1::uuid AND version = $2
+			RETURNING `+opColumns+`
+		)
+		SELECT u.*`+notify+` FROM u`,
+		op.GUID, op.Version, op.Status, op.Stage, op.Value, op.ExtMessage, op.SealCompanyCode, op.SealCASerialID, op.UpdatedAt)
+	var stored store.Operation
+	dest := []any{&stored.GUID, &stored.Type, &stored.Message, &stored.Title, &stored.CertType, &stored.InitExtMessage,
+		&stored.Status, &stored.Stage, &stored.Value, &stored.ExtMessage, &stored.SealCompanyCode, &stored.SealCASerialID,
+		&stored.Creator, &stored.CreatedAt, &stored.UpdatedAt, &stored.ExpiresAt, &stored.Version}
+	if !s.opts.NoNotify {
+		dest = append(dest, new(any))
+	}
+	err := row.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if _, err := s.Operation(ctx, op.GUID); err != nil {
+			return store.Operation{}, err
+		}
+		return store.Operation{}, store.ErrConflict
+	}
+	if err != nil {
+		return store.Operation{}, fmt.Errorf("pgstore: update operation: %w", err)
+	}
+	if s.opts.NoNotify {
+		s.notifyLocal(op.GUID)
+	}
+	return stored, nil
+}
+
+// notifyLocal wakes this instance's waiters directly when NOTIFY is off or
+// not involved.
+func (s *Store) notifyLocal(guid string) { s.waiters.Notify(guid) }
+
+// Wait implements store.Store.
+func (s *Store) Wait(ctx context.Context, guid string, afterVersion int64) (store.Operation, error) {
+	return store.WaitFor(ctx, &s.waiters, guid, afterVersion, s.opts.Recheck, s.Operation)
+}
+
+// --- housekeeping ----------------------------------------------------------
+
+// Purge implements store.Store, in chunks so no statement holds many locks.
+func (s *Store) Purge(ctx context.Context, tokensBefore, operationsBefore time.Time) (store.PurgeResult, error) {
+	var res store.PurgeResult
+	if err := s.check(ctx); err != nil {
+		return res, err
+	}
+	for _, p := range []struct {
+		sql    string
+		before time.Time
+		count  *int
+	}{
+		{`DELETE FROM relay_tokens WHERE hash IN (SELECT hash FROM relay_tokens WHERE expires_at < $1 LIMIT $2)`, tokensBefore, &res.Tokens},
+		{`DELETE FROM relay_operations WHERE guid IN (SELECT guid FROM relay_operations WHERE expires_at < $1 LIMIT $2)`, operationsBefore, &res.Operations},
+	} {
+		for {
+			tag, err := s.pool.Exec(ctx, p.sql, p.before, purgeChunk)
+			if err != nil {
+				return res, fmt.Errorf("pgstore: purge: %w", err)
+			}
+			*p.count += int(tag.RowsAffected())
+			if tag.RowsAffected() < purgeChunk {
+				break
+			}
+		}
+	}
+	return res, nil
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT 1 FROM relay_schema_migrations LIMIT 1`).Scan(&n); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", err)
+	}
+	return nil
+}
+
+var _ store.Store = (*Store)(nil)

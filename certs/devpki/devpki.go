@@ -202,15 +202,18 @@ type caMaterial struct {
 func (g *generator) family(alg string) error {
 	upper := strings.ToUpper(alg)
 	now := g.opts.Now
-	root, err := g.ca(alg, alg+"-root", "trust", pkix.Name{CommonName: "scansign Dev " + upper + " Root CA", Organization: []string{"scansign Dev"}, Country: []string{"CN"}}, nil, now.Add(-time.Hour), now.Add(g.opts.CAValidity), true)
+	// CAs start three years back so the expired leaf had a valid chain
+	// while it lived (auditors verify old signatures with --at).
+	caStart := now.Add(-3 * 365 * 24 * time.Hour)
+	root, err := g.ca(alg, alg+"-root", "trust", pkix.Name{CommonName: "scansign Dev " + upper + " Root CA", Organization: []string{"scansign Dev"}, Country: []string{"CN"}}, nil, caStart, now.Add(g.opts.CAValidity), true)
 	if err != nil {
 		return err
 	}
-	issuing, err := g.ca(alg, alg+"-issuing", "trust", pkix.Name{CommonName: "scansign Dev " + upper + " Issuing CA", Organization: []string{"scansign Dev"}, Country: []string{"CN"}}, root, now.Add(-time.Hour), now.Add(g.opts.CAValidity-time.Hour), true)
+	issuing, err := g.ca(alg, alg+"-issuing", "trust", pkix.Name{CommonName: "scansign Dev " + upper + " Issuing CA", Organization: []string{"scansign Dev"}, Country: []string{"CN"}}, root, caStart.Add(time.Hour), now.Add(g.opts.CAValidity-time.Hour), true)
 	if err != nil {
 		return err
 	}
-	other, err := g.ca(alg, alg+"-untrusted-root", "untrusted", pkix.Name{CommonName: "scansign Untrusted " + upper + " Root CA", Organization: []string{"Elsewhere"}, Country: []string{"CN"}}, nil, now.Add(-time.Hour), now.Add(g.opts.CAValidity), false)
+	other, err := g.ca(alg, alg+"-untrusted-root", "untrusted", pkix.Name{CommonName: "scansign Untrusted " + upper + " Root CA", Organization: []string{"Elsewhere"}, Country: []string{"CN"}}, nil, caStart, now.Add(g.opts.CAValidity), false)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,480 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/verify/cms"
+)
+
+// DefaultUserID is the SM2 user ID assumed unless configured.
+var DefaultUserID = []byte("1234567812345678")
+
+// Options configure a Verifier.
+type Options struct {
+	// AllowSHA1 accepts SHA-1 digests (refused by default).
+	AllowSHA1 bool
+	// UserID is the SM2 user ID; default DefaultUserID.
+	UserID []byte
+	// Classifier decides person or organisation; nil is the default rules.
+	Classifier *certs.Classifier
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Verifier checks signatures against a trust store. It is safe for
+// concurrent use.
+type Verifier struct {
+	trust *certs.TrustStore
+	opts  Options
+}
+
+// New returns a Verifier. With a nil trust store every signature fails
+// the chain check as untrusted.
+func New(trust *certs.TrustStore, opts Options) *Verifier {
+	if opts.UserID == nil {
+		opts.UserID = DefaultUserID
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Verifier{trust: trust, opts: opts}
+}
+
+// Trust returns the verifier's trust store.
+func (v *Verifier) Trust() *certs.TrustStore { return v.trust }
+
+// MaxSignatureSize bounds a signature (a PKCS#7 with its chain).
+const MaxSignatureSize = 1 << 20
+
+// Request is one verification.
+type Request struct {
+	// Signature is the PKCS#7 (DER or BER) or raw signature bytes; text
+	// forms (base64, PEM, hex) are turned into bytes with DecodeSignature.
+	Signature []byte
+	// Cert is the signer's certificate (PEM, DER or base64): required for
+	// raw signatures, and used for a PKCS#7 that carries no certificate.
+	Cert []byte
+	// Expected is what the signer was asked to sign.
+	Expected Expected
+	// CertType requires a person (2) or organisation (1) certificate; 0 any.
+	CertType certs.CertType
+	// At is the verification time for the chain; zero means now. The
+	// signer's claimed signing time is never used for it.
+	At time.Time
+	// Raw forces raw-signature handling even if Signature happens to parse
+	// as a ContentInfo (it never does for real SM2/RSA signatures).
+	Raw bool
+}
+
+// Verify checks one signature: PKCS#7 if it parses as a ContentInfo,
+// otherwise a raw signature with req.Cert.
+func (v *Verifier) Verify(ctx context.Context, req Request) *Result {
+	res := &Result{VerifiedAt: v.at(req.At)}
+	if len(req.Signature) == 0 {
+		return res.fail(ReasonMalformed, "empty signature")
+	}
+	if len(req.Signature) > MaxSignatureSize {
+		return res.fail(ReasonMalformed, fmt.Sprintf("signature of %d bytes is over the %d byte limit", len(req.Signature), MaxSignatureSize))
+	}
+	if !req.Raw && looksLikeContentInfo(req.Signature) {
+		sd, err := cms.ParseSignedData(req.Signature)
+		if err != nil {
+			return res.fail(ReasonMalformed, err.Error())
+		}
+		return v.VerifySignedData(ctx, sd, req)
+	}
+	return v.verifyRaw(ctx, req, res)
+}
+
+// looksLikeContentInfo tells a CMS structure (SEQUENCE starting with an
+// OID) from a raw signature (an SM2 DER signature is a SEQUENCE of two
+// INTEGERs; an RSA signature is random bytes).
+func looksLikeContentInfo(b []byte) bool {
+	if len(b) < 4 || b[0] != 0x30 {
+		return false
+	}
+	i := 2
+	switch {
+	case b[1] == 0x80:
+	case b[1] < 0x80:
+	default:
+		i += int(b[1] & 0x7f)
+	}
+	return i < len(b) && b[i] == 0x06
+}
+
+func (v *Verifier) at(t time.Time) time.Time {
+	if t.IsZero() {
+		return v.opts.Now().UTC()
+	}
+	return t.UTC()
+}
+
+// VerifySignedData checks an already parsed SignedData (the PDF verifier
+// parses once and calls this). Every signer must verify; the result
+// describes the first.
+func (v *Verifier) VerifySignedData(ctx context.Context, sd *cms.SignedData, req Request) *Result {
+	res := &Result{VerifiedAt: v.at(req.At), SignedData: sd, ContentChecked: req.Expected.IsSet()}
+	res.Format = FormatPKCS7Attached
+	if sd.Detached {
+		res.Format = FormatPKCS7Detached
+	}
+	res.OIDStyle = "standard"
+	if sd.GM {
+		res.OIDStyle = "gm"
+	}
+	res.Content = sd.Content
+	if len(sd.Signers) == 0 {
+		return res.fail(ReasonMalformed, "the SignedData has no signer")
+	}
+	var extraCert *smx509.Certificate
+	if len(req.Cert) > 0 {
+		c, err := certs.ParseCertificate(req.Cert)
+		if err != nil {
+			return res.fail(ReasonMalformed, "the certificate given: "+err.Error())
+		}
+		extraCert = c
+	}
+	for i := range sd.Signers {
+		si := &sd.Signers[i]
+		r := res
+		if i > 0 {
+			r = &Result{VerifiedAt: res.VerifiedAt, SignedData: sd, ContentChecked: res.ContentChecked}
+		}
+		v.verifySigner(ctx, sd, si, extraCert, req, r)
+		if i > 0 && !r.Valid {
+			res.fail(r.Reason, fmt.Sprintf("signer %d: %s", i+1, r.Detail))
+			return res
+		}
+		if i == 0 && !res.Valid {
+			return res
+		}
+	}
+	return res
+}
+
+func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms.SignerInfo, extraCert *smx509.Certificate, req Request, res *Result) {
+	res.SignerInfo = si
+	res.SignedAttributes = si.HasSignedAttributes()
+	res.SigningTime = si.SigningTime
+	if si.MessageDigest != nil {
+		res.MessageDigest = hex.EncodeToString(si.MessageDigest)
+	}
+	cert := cms.SignerCertificate(si, sd.Certificates)
+	if cert == nil && extraCert != nil && cms.Identifies(si, extraCert) {
+		cert = extraCert
+	}
+	if cert == nil {
+		res.fail(ReasonNoSignerCert, "no certificate in the signature (or given) matches the signer identifier")
+		return
+	}
+	v.setSigner(res, cert)
+
+	kind, named, ok := cms.SignatureKind(si.SignatureAlgorithm.Algorithm)
+	if !ok {
+		res.fail(ReasonMalformed, fmt.Sprintf("signature algorithm %v is not supported", si.SignatureAlgorithm.Algorithm))
+		return
+	}
+	keyKind := certKind(cert)
+	if kind == cms.KindECDSA && keyKind == cms.KindSM2 {
+		kind = cms.KindSM2 // ecPublicKey written for an SM2 key
+	}
+	if kind != keyKind {
+		res.fail(ReasonMalformed, fmt.Sprintf("signature algorithm %v does not fit the certificate's %s key", si.SignatureAlgorithm.Algorithm, keyKind))
+		return
+	}
+	d := si.Digest
+	if d == cms.DigestUnknown {
+		res.fail(ReasonMalformed, fmt.Sprintf("digest algorithm %v is not supported", si.DigestAlgorithm.Algorithm))
+		return
+	}
+	if named != cms.DigestUnknown && named != d {
+		res.fail(ReasonMalformed, fmt.Sprintf("signature algorithm names %v but the digest algorithm is %v", named, d))
+		return
+	}
+	if kind == cms.KindSM2 && d != cms.SM3 {
+		res.fail(ReasonMalformed, fmt.Sprintf("SM2 signatures use SM3, not %v", d))
+		return
+	}
+	if d == cms.SHA1 && !v.opts.AllowSHA1 {
+		res.fail(ReasonMalformed, "SHA-1 signatures are not accepted (set AllowSHA1 to accept them)")
+		return
+	}
+	res.DigestAlgorithm = d.String()
+	res.SignatureAlgorithm = string(kind)
+
+	if si.HasSignedAttributes() {
+		if ct := si.ContentTypeAttr; ct != nil && !ct.Equal(sd.EContentType) && !isDataType(ct) {
+			res.fail(ReasonMalformed, fmt.Sprintf("contentType attribute %v differs from the content type %v", ct, sd.EContentType))
+			return
+		}
+		if err := v.checkSignature(cert, kind, d, candidate{data: si.SignedAttrsDER}, si.Signature); err != nil {
+			res.fail(ReasonBadSignature, "signature over the signed attributes: "+err.Error())
+			return
+		}
+		if !sd.Detached {
+			if !bytes.Equal(d.Sum(sd.Content), si.MessageDigest) {
+				res.fail(ReasonBadSignature, "the attached content does not match the signed messageDigest (content altered after signing)")
+				return
+			}
+			if req.Expected.IsSet() {
+				form, ok, err := req.Expected.matchAttached(sd.Content, d)
+				if err != nil {
+					res.fail(ReasonContentMismatch, err.Error())
+					return
+				}
+				if !ok {
+					res.fail(ReasonContentMismatch, "the attached content is not the expected content")
+					return
+				}
+				res.ContentForm = form
+			}
+		} else {
+			if !req.Expected.IsSet() {
+				res.fail(ReasonContentMismatch, "a detached signature needs the content it covers, and none was given")
+				return
+			}
+			matched := false
+			for _, c := range req.Expected.candidates() {
+				sum, err := c.sum(d)
+				if err != nil {
+					continue
+				}
+				if bytes.Equal(sum, si.MessageDigest) {
+					res.ContentForm, matched = c.form, true
+					break
+				}
+			}
+			if !matched {
+				res.fail(ReasonContentMismatch, "the signed messageDigest matches none of the forms of the expected content")
+				return
+			}
+		}
+	} else {
+		// No signed attributes: the signature covers the content itself.
+		var cands []candidate
+		switch {
+		case !sd.Detached:
+			cands = []candidate{{form: FormBytes, data: sd.Content}}
+		case req.Expected.IsSet():
+			cands = req.Expected.candidates()
+		default:
+			res.fail(ReasonContentMismatch, "a detached signature needs the content it covers, and none was given")
+			return
+		}
+		var lastErr error
+		matched := false
+		for _, c := range cands {
+			if err := v.checkSignature(cert, kind, d, c, si.Signature); err != nil {
+				lastErr = err
+				continue
+			}
+			res.ContentForm, matched = c.form, true
+			break
+		}
+		if !matched {
+			if errors.Is(lastErr, errNeedContent) {
+				res.fail(ReasonMalformed, lastErr.Error())
+			} else if sd.Detached {
+				res.fail(ReasonBadSignature, "the signature (without signed attributes) verifies over none of the forms of the expected content")
+			} else {
+				res.fail(ReasonBadSignature, "the signature does not verify over the attached content")
+			}
+			return
+		}
+		if !sd.Detached {
+			res.ContentForm = ""
+			if req.Expected.IsSet() {
+				form, ok, err := req.Expected.matchAttached(sd.Content, d)
+				if err != nil || !ok {
+					res.fail(ReasonContentMismatch, "the attached content is not the expected content")
+					return
+				}
+				res.ContentForm = form
+			}
+		}
+	}
+	if si.SigningTime != nil && (si.SigningTime.Before(cert.NotBefore) || si.SigningTime.After(cert.NotAfter)) {
+		res.Warnings = append(res.Warnings, "claimed signing time "+si.SigningTime.UTC().Format(time.RFC3339)+" is outside the certificate's validity")
+	}
+	v.finish(ctx, res, cert, sd.Certificates, req)
+}
+
+func isDataType(oid asn1.ObjectIdentifier) bool {
+	return oid.Equal(cms.OIDData) || oid.Equal(cms.OIDGMData)
+}
+
+func certKind(c *smx509.Certificate) cms.KeyKind {
+	switch pub := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return cms.KindRSA
+	case *ecdsa.PublicKey:
+		if sm2.IsSM2PublicKey(pub) {
+			return cms.KindSM2
+		}
+		return cms.KindECDSA
+	}
+	return ""
+}
+
+func (v *Verifier) setSigner(res *Result, cert *smx509.Certificate) {
+	f := certs.FactsOf(cert, v.opts.Classifier)
+	res.Signer = &f
+	res.SignerCert = cert
+}
+
+// finish runs the chain and certificate-type checks and marks the result.
+func (v *Verifier) finish(ctx context.Context, res *Result, cert *smx509.Certificate, extra []*smx509.Certificate, req Request) {
+	if v.trust == nil {
+		res.fail(ReasonUntrusted, "no trust store is configured")
+		return
+	}
+	chain, err := v.trust.Verify(ctx, cert, extra, res.VerifiedAt)
+	if err != nil {
+		var ce *certs.ChainError
+		switch {
+		case errors.Is(err, certs.ErrExpired):
+			res.fail(ReasonExpired, err.Error())
+		case errors.Is(err, certs.ErrNotYetValid):
+			res.fail(ReasonNotYetValid, err.Error())
+		case errors.Is(err, certs.ErrRevoked):
+			res.fail(ReasonRevoked, err.Error())
+		case errors.As(err, &ce):
+			res.fail(ReasonUntrusted, err.Error())
+		default:
+			res.fail(ReasonUntrusted, err.Error())
+		}
+		return
+	}
+	res.ChainCerts = chain.Certificates
+	res.ChainCached = chain.Cached
+	res.Warnings = append(res.Warnings, chain.Warnings...)
+	for _, c := range chain.Certificates {
+		res.Chain = append(res.Chain, certs.FactsOf(c, nil).Subject)
+	}
+	if req.CertType != certs.CertTypeAny && res.Signer.CertType != req.CertType {
+		res.fail(ReasonWrongCertType, fmt.Sprintf("a %v certificate is required, the signer's is a %v certificate", req.CertType, res.Signer.CertType))
+		return
+	}
+	res.pass()
+}
+
+// checkSignature verifies sig over the candidate content with cert's key.
+func (v *Verifier) checkSignature(cert *smx509.Certificate, kind cms.KeyKind, d cms.Digest, c candidate, sig []byte) error {
+	switch kind {
+	case cms.KindSM2:
+		pub := cert.PublicKey.(*ecdsa.PublicKey)
+		e, err := c.sm2E(pub, v.opts.UserID)
+		if err != nil {
+			return err
+		}
+		if len(sig) == 64 {
+			sig = rsToDER(sig)
+		}
+		if !sm2.VerifyASN1(pub, e, sig) {
+			return errors.New("SM2 signature does not verify")
+		}
+		return nil
+	case cms.KindRSA:
+		sum, err := c.sum(d)
+		if err != nil {
+			return err
+		}
+		if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), d.CryptoHash(), sum, sig); err != nil {
+			return errors.New("RSA signature does not verify")
+		}
+		return nil
+	case cms.KindECDSA:
+		sum, err := c.sum(d)
+		if err != nil {
+			return err
+		}
+		if !ecdsa.VerifyASN1(cert.PublicKey.(*ecdsa.PublicKey), sum, sig) {
+			return errors.New("ECDSA signature does not verify")
+		}
+		return nil
+	}
+	return fmt.Errorf("key type %s is not supported", kind)
+}
+
+func rsToDER(rs []byte) []byte {
+	der, _ := asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(rs[:32]), new(big.Int).SetBytes(rs[32:])})
+	return der
+}
+
+// verifyRaw checks a raw SM2 or RSA signature against req.Cert.
+func (v *Verifier) verifyRaw(ctx context.Context, req Request, res *Result) *Result {
+	res.ContentChecked = true
+	if len(req.Cert) == 0 {
+		return res.fail(ReasonNoSignerCert, "a raw signature needs the signer's certificate (pubCert)")
+	}
+	cert, err := certs.ParseCertificate(req.Cert)
+	if err != nil {
+		return res.fail(ReasonMalformed, "the certificate given: "+err.Error())
+	}
+	v.setSigner(res, cert)
+	if !req.Expected.IsSet() {
+		return res.fail(ReasonContentMismatch, "a raw signature needs the content it covers, and none was given")
+	}
+	kind := certKind(cert)
+	sig := req.Signature
+	var digests []cms.Digest
+	switch kind {
+	case cms.KindSM2:
+		res.Format, res.SignatureAlgorithm, res.DigestAlgorithm = FormatRawSM2, "SM2", "SM3"
+		switch {
+		case len(sig) == 64:
+			sig = rsToDER(sig)
+		default:
+			var rs struct{ R, S *big.Int }
+			if rest, err := asn1.Unmarshal(sig, &rs); err != nil || len(rest) != 0 {
+				return res.fail(ReasonMalformed, fmt.Sprintf("a raw SM2 signature is DER (70–72 bytes) or 64-byte r||s; got %d bytes", len(sig)))
+			}
+		}
+		digests = []cms.Digest{cms.SM3}
+	case cms.KindRSA:
+		res.Format, res.SignatureAlgorithm = FormatRawRSA, "RSA"
+		if n := cert.PublicKey.(*rsa.PublicKey).Size(); len(sig) != n {
+			return res.fail(ReasonMalformed, fmt.Sprintf("an RSA-%d signature is %d bytes; got %d", n*8, n, len(sig)))
+		}
+		digests = []cms.Digest{cms.SHA256, cms.SHA384, cms.SHA512}
+		if v.opts.AllowSHA1 {
+			digests = append(digests, cms.SHA1)
+		}
+	default:
+		return res.fail(ReasonMalformed, "raw signatures are SM2 or RSA; the certificate's key is "+string(kind))
+	}
+	var lastErr error
+	for _, c := range req.Expected.candidates() {
+		for _, d := range digests {
+			if c.prehashed && len(c.data) != d.Size() {
+				continue
+			}
+			if err := v.checkSignature(cert, kind, d, c, sig); err != nil {
+				lastErr = err
+				continue
+			}
+			res.ContentForm = c.form
+			res.DigestAlgorithm = d.String()
+			v.finish(ctx, res, cert, nil, req)
+			return res
+		}
+	}
+	if errors.Is(lastErr, errNeedContent) {
+		return res.fail(ReasonMalformed, lastErr.Error())
+	}
+	return res.fail(ReasonBadSignature, "the signature verifies over none of the forms of the expected content")
+}

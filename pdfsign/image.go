@@ -1,0 +1,129 @@
+package pdfsign
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+
+	"github.com/scansign/scansign/pdfsign/internal/pdf"
+)
+
+// SealImage is the picture of a seal as a seal company serves it.
+type SealImage struct {
+	Image []byte // PNG (transparency kept) or JPEG
+	// Width and Height are the seal's printed size in centimetres
+	// (getSealImg's signWidth/signHeight); a placement without a size uses
+	// them.
+	Width, Height float64
+	Name          string // signName, recorded as the signature's /Name when no signer name is given
+}
+
+// MaxSealPixels bounds the decoded seal image (width × height).
+const MaxSealPixels = 4096 * 4096
+
+// imageXObject turns a PNG or JPEG into an image XObject (with an /SMask
+// when the PNG has transparency). It returns the image and its aspect ratio
+// (height / width).
+func imageXObject(u *pdf.Update, data []byte) (pdf.Ref, float64, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片不是有效的 PNG 或 JPEG", "the seal image is not a valid PNG or JPEG", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxSealPixels {
+		return pdf.Ref{}, 0, fail(CodeBadImage, fmt.Sprintf("签章图片尺寸 %d×%d 超出限制", cfg.Width, cfg.Height), fmt.Sprintf("seal image %d×%d is too large", cfg.Width, cfg.Height), nil)
+	}
+	aspect := float64(cfg.Height) / float64(cfg.Width)
+	switch format {
+	case "jpeg":
+		// JPEG goes in as it is: DCTDecode is what it already is.
+		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+			return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片 JPEG 无法解码", "the seal JPEG cannot be decoded", err)
+		}
+		cs := pdf.Name("DeviceRGB")
+		switch cfg.ColorModel {
+		case color.GrayModel:
+			cs = "DeviceGray"
+		case color.CMYKModel:
+			cs = "DeviceCMYK"
+		}
+		return u.Add(&pdf.Stream{Dict: pdf.Dict{
+			"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
+			"Width": pdf.Integer(cfg.Width), "Height": pdf.Integer(cfg.Height),
+			"ColorSpace": cs, "BitsPerComponent": pdf.Integer(8), "Filter": pdf.Name("DCTDecode"),
+		}, Data: data}), aspect, nil
+	case "png":
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片 PNG 无法解码", "the seal PNG cannot be decoded", err)
+		}
+		b := img.Bounds()
+		rgb := make([]byte, 0, b.Dx()*b.Dy()*3)
+		alpha := make([]byte, 0, b.Dx()*b.Dy())
+		opaque := true
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+				rgb = append(rgb, c.R, c.G, c.B)
+				alpha = append(alpha, c.A)
+				if c.A != 0xFF {
+					opaque = false
+				}
+			}
+		}
+		d := pdf.Dict{
+			"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
+			"Width": pdf.Integer(b.Dx()), "Height": pdf.Integer(b.Dy()),
+			"ColorSpace": pdf.Name("DeviceRGB"), "BitsPerComponent": pdf.Integer(8),
+			"Filter": pdf.Name("FlateDecode"),
+		}
+		if !opaque {
+			d["SMask"] = u.Add(&pdf.Stream{Dict: pdf.Dict{
+				"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
+				"Width": pdf.Integer(b.Dx()), "Height": pdf.Integer(b.Dy()),
+				"ColorSpace": pdf.Name("DeviceGray"), "BitsPerComponent": pdf.Integer(8),
+				"Filter": pdf.Name("FlateDecode"),
+			}, Data: deflate(alpha)})
+		}
+		return u.Add(&pdf.Stream{Dict: d, Data: deflate(rgb)}), aspect, nil
+	}
+	return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片只支持 PNG 或 JPEG", "the seal image must be PNG or JPEG, not "+format, nil)
+}
+
+func deflate(b []byte) []byte {
+	var out bytes.Buffer
+	zw := zlib.NewWriter(&out)
+	zw.Write(b)
+	zw.Close()
+	return out.Bytes()
+}
+
+// appearance returns the widget's normal appearance: a form XObject that
+// draws the image through the placement's matrix.
+func appearance(u *pdf.Update, img pdf.Ref, pl placed) pdf.Ref {
+	m := pl.matrix
+	content := fmt.Sprintf("q %s %s %s %s %s %s cm /Seal Do Q\n",
+		num(m[0]), num(m[1]), num(m[2]), num(m[3]), num(m[4]), num(m[5]))
+	return u.Add(&pdf.Stream{Dict: pdf.Dict{
+		"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"),
+		"BBox":      pdf.Array{pdf.Integer(0), pdf.Integer(0), pdf.Real(pl.bboxW), pdf.Real(pl.bboxH)},
+		"Resources": pdf.Dict{"XObject": pdf.Dict{"Seal": img}},
+	}, Data: []byte(content)})
+}
+
+func num(f float64) string {
+	s := fmt.Sprintf("%.4f", f)
+	for len(s) > 1 && s[len(s)-1] == '0' {
+		s = s[:len(s)-1]
+	}
+	if s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	if s == "-0" {
+		return "0"
+	}
+	return s
+}

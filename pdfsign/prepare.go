@@ -1,0 +1,488 @@
+package pdfsign
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/scansign/scansign/pdfsign/internal/cms"
+	"github.com/scansign/scansign/pdfsign/internal/pdf"
+)
+
+// Shape is how the signer's answer becomes the PDF signature. It is fixed at
+// prepare time because /SubFilter sits inside the signed bytes.
+type Shape string
+
+const (
+	// ShapeCMS: the signer signs the DER signed attributes prepare returns
+	// (or answers with its own detached CMS over the digest); complete
+	// embeds a standard detached CMS SignedData. /SubFilter
+	// /adbe.pkcs7.detached — what pdfsig, Acrobat and other validators check.
+	ShapeCMS Shape = "cms"
+	// ShapeP7Hash: the signer returns a PKCS#7 SignedData with the digest
+	// itself attached as content (hex text or raw bytes), as the guide's
+	// apps do; complete embeds it as it is. /SubFilter
+	// /scansign.pkcs7.hash — only scansign's verifier knows it.
+	ShapeP7Hash Shape = "p7hash"
+)
+
+// SubFilter names of the two shapes.
+const (
+	SubFilterDetached = "adbe.pkcs7.detached"
+	SubFilterP7Hash   = "scansign.pkcs7.hash"
+)
+
+// ParseShape accepts "cms"/"detached" and "p7hash"/"p7".
+func ParseShape(s string) (Shape, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "cms", "detached", SubFilterDetached:
+		return ShapeCMS, nil
+	case "p7hash", "p7", "hash", SubFilterP7Hash:
+		return ShapeP7Hash, nil
+	}
+	return "", fail(CodeBadRequest, "不支持的签名形式 "+s+"（cms 或 p7hash）", "unknown signature shape "+s+" (cms or p7hash)", nil)
+}
+
+// Placeholder sizes, in bytes of DER signature (the hex in the PDF is twice
+// as long).
+const (
+	DefaultPlaceholderSize = 16 << 10
+	MaxPlaceholderSize     = 1 << 20
+	// assumedChainBytes is what a signer's chain takes when prepare is not
+	// told the certificate: a leaf and two CA certificates of RSA-4096 size.
+	assumedChainBytes = 3 * 2048
+)
+
+// PrepareRequest is everything prepare needs besides the PDF.
+type PrepareRequest struct {
+	Seal      SealImage
+	Placement Placement
+	Shape     Shape           // default ShapeCMS
+	Digest    DigestAlgorithm // default: from the signer's key (SM2 → SM3, RSA → SHA-256), else SM3
+	// Signer is the signer's certificate when known in advance: it sizes the
+	// placeholder, picks the digest and goes into signing-certificate-v2
+	// (PAdES-B-B); Chain are its CA certificates, for sizing only.
+	Signer *smx509.Certificate
+	Chain  []*smx509.Certificate
+
+	FieldName   string // default "Seal1", "Seal2", … (the first free one)
+	Reason      string
+	Location    string
+	SignerName  string // /Name; default the seal's name
+	ContactInfo string
+	SigningTime time.Time // default now; to the second
+
+	PlaceholderSize int // bytes of DER signature room; default generous
+}
+
+// Prepared describes a prepared PDF: what to sign and how to finish it.
+type Prepared struct {
+	FieldName       string
+	Shape           Shape
+	DigestAlgorithm DigestAlgorithm
+	// Digest is the digest of the byte ranges: the "file hash" of the guide.
+	Digest []byte
+	// SignedAttributes (ShapeCMS) is the DER SET of signed attributes that a
+	// raw signature must cover.
+	SignedAttributes []byte
+	ByteRange        [4]int64
+	PlaceholderSize  int
+	Size             int64 // of the prepared PDF
+	SigningTime      time.Time
+}
+
+// DigestHex is the digest as lowercase hex: the text apps sign in the
+// p7hash shape.
+func (p *Prepared) DigestHex() string { return hex.EncodeToString(p.Digest) }
+
+// ToSign is the data the app must sign: the signed attributes for
+// ShapeCMS, the digest's hex text for ShapeP7Hash.
+func (p *Prepared) ToSign() []byte {
+	if p.Shape == ShapeCMS {
+		return p.SignedAttributes
+	}
+	return []byte(p.DigestHex())
+}
+
+const (
+	contentsTag  = "contents"
+	byteRangeTag = "byterange"
+	// byteRangeWidth fits four offsets of up to 10 digits.
+	byteRangePlaceholder = "[0 0000000000 0000000000 0000000000]"
+)
+
+// Prepare appends to the PDF in src (size bytes) an incremental update with
+// the seal image on the page, a signature field and an empty signature, and
+// streams the result to dst. The original bytes are copied unchanged. It
+// reads src once. When it fails, dst may hold part of a result: discard it.
+func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareRequest, dst io.Writer) (*Prepared, error) {
+	doc, err := openDocument(src, size)
+	if err != nil {
+		return nil, err
+	}
+	if err := refuseCertified(doc); err != nil {
+		return nil, err
+	}
+	shape := req.Shape
+	if shape == "" {
+		shape = ShapeCMS
+	}
+	if shape != ShapeCMS && shape != ShapeP7Hash {
+		return nil, fail(CodeBadRequest, "不支持的签名形式 "+string(shape), "unknown signature shape "+string(shape), nil)
+	}
+	alg := req.Digest
+	if alg == "" {
+		alg = SM3
+		if req.Signer != nil {
+			d, err := cms.DigestFor(req.Signer)
+			if err != nil {
+				return nil, fail(CodeBadRequest, "签章证书的密钥既不是 SM2 也不是 RSA", "the signer's key is neither SM2 nor RSA", err)
+			}
+			if d == cms.SHA256 {
+				alg = SHA256
+			}
+		}
+	}
+	if alg != SM3 && alg != SHA256 {
+		return nil, fail(CodeBadRequest, "不支持的摘要算法 "+string(alg), "unsupported digest "+string(alg), nil)
+	}
+	room, err := placeholderSize(req)
+	if err != nil {
+		return nil, err
+	}
+	page, err := doc.page(req.Placement.Page)
+	if err != nil {
+		return nil, err
+	}
+	names, err := doc.fieldNames()
+	if err != nil {
+		return nil, malformed(err)
+	}
+	field := req.FieldName
+	if field == "" {
+		for i := 1; ; i++ {
+			if n := fmt.Sprintf("Seal%d", i); !names[n] {
+				field = n
+				break
+			}
+		}
+	} else if names[field] {
+		return nil, fail(CodeFieldExists, "签名域名称 "+field+" 已存在", "a field named "+field+" already exists", nil)
+	}
+	if len(field) > 200 || strings.ContainsAny(field, ".") {
+		return nil, fail(CodeBadRequest, "签名域名称不能含有“.”且不超过 200 字节", "field names may not contain '.' and are at most 200 bytes", nil)
+	}
+	at := req.SigningTime
+	if at.IsZero() {
+		at = time.Now()
+	}
+	at = at.Truncate(time.Second)
+
+	u := doc.r.NewUpdate()
+	img, aspect, err := imageXObject(u, req.Seal.Image)
+	if err != nil {
+		return nil, err
+	}
+	w, h := req.Placement.Width, req.Placement.Height
+	if w <= 0 {
+		w = req.Seal.Width
+	}
+	if h <= 0 {
+		h = req.Seal.Height
+	}
+	switch {
+	case w <= 0 && h <= 0:
+		w = 4 // a common company seal is 4 cm across
+		h = w * aspect
+	case w <= 0:
+		w = h / aspect
+	case h <= 0:
+		h = w * aspect
+	}
+	pl, err := place(page, req.Placement.X, req.Placement.Y, w, h)
+	if err != nil {
+		return nil, err
+	}
+	ap := appearance(u, img, pl)
+
+	name := req.SignerName
+	if name == "" {
+		name = req.Seal.Name
+	}
+	sig := pdf.Dict{
+		"Type":       pdf.Name("Sig"),
+		"Filter":     pdf.Name("Adobe.PPKLite"),
+		"SubFilter":  pdf.Name(SubFilterDetached),
+		"ByteRange":  pdf.Raw{Tag: byteRangeTag, Text: []byte(byteRangePlaceholder)},
+		"Contents":   pdf.Raw{Tag: contentsTag, Text: []byte("<" + strings.Repeat("0", 2*room) + ">")},
+		"M":          pdf.String(pdfDate(at)),
+		"Prop_Build": pdf.Dict{"App": pdf.Dict{"Name": pdf.Name("scansign")}},
+		// Where this revision starts: lets revoke give back the previous
+		// revision byte for byte even when the original lacked a final EOL.
+		keyBase:   pdf.Integer(size),
+		keyDigest: pdf.Name(alg),
+	}
+	if shape == ShapeP7Hash {
+		sig["SubFilter"] = pdf.Name(SubFilterP7Hash)
+	}
+	for k, v := range map[pdf.Name]string{"Name": name, "Reason": req.Reason, "Location": req.Location, "ContactInfo": req.ContactInfo} {
+		if v != "" {
+			sig[k] = pdf.TextString(v)
+		}
+	}
+	sigRef := u.Add(sig)
+	widget := pdf.Dict{
+		"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"),
+		"FT": pdf.Name("Sig"), "T": pdf.TextString(field), "V": sigRef,
+		"Rect": pdf.Array{pdf.Real(pl.rect[0]), pdf.Real(pl.rect[1]), pdf.Real(pl.rect[2]), pdf.Real(pl.rect[3])},
+		"F":    pdf.Integer(132), // Print | Locked
+		"P":    page.ref,
+		"AP":   pdf.Dict{"N": ap},
+	}
+	widgetRef := u.Add(widget)
+	if err := addToPage(doc, u, page, widgetRef); err != nil {
+		return nil, err
+	}
+	if err := addToForm(doc, u, widgetRef); err != nil {
+		return nil, err
+	}
+
+	needEOL, err := lacksFinalEOL(src, size)
+	if err != nil {
+		return nil, err
+	}
+	inc, err := u.Serialize(size, needEOL, fileID(doc, size, field, at))
+	if err != nil {
+		return nil, fail(CodeInternal, "生成增量更新失败", "cannot write the update", err)
+	}
+	cPos, bPos := inc.Marks[contentsTag], inc.Marks[byteRangeTag]
+	gapStart := size + int64(cPos)
+	gapEnd := gapStart + int64(2*room+2)
+	total := size + int64(len(inc.Bytes))
+	br := [4]int64{0, gapStart, gapEnd, total - gapEnd}
+	text := fmt.Sprintf("[0 %d %d %d", br[1], br[2], br[3])
+	if len(text)+1 > len(byteRangePlaceholder) {
+		return nil, fail(CodeTooLarge, "PDF 文件过大", "the PDF is too large", nil)
+	}
+	text += strings.Repeat(" ", len(byteRangePlaceholder)-len(text)-1) + "]"
+	copy(inc.Bytes[bPos:], text)
+
+	// One pass: the original and the update go to dst and, outside the
+	// /Contents gap, through the hash.
+	hsh := alg.New()
+	mw := io.MultiWriter(dst, hsh)
+	if err := copyRange(ctx, onlyWriter{mw}, src, 0, size, make([]byte, copyBufSize)); err != nil {
+		return nil, fmt.Errorf("pdfsign: copy the original: %w", err)
+	}
+	for _, part := range []struct {
+		b      []byte
+		hashed bool
+	}{{inc.Bytes[:cPos], true}, {inc.Bytes[cPos : cPos+2*room+2], false}, {inc.Bytes[cPos+2*room+2:], true}} {
+		var err error
+		if part.hashed {
+			_, err = mw.Write(part.b)
+		} else {
+			_, err = dst.Write(part.b)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pdfsign: write: %w", err)
+		}
+	}
+	out := &Prepared{
+		FieldName: field, Shape: shape, DigestAlgorithm: alg, Digest: hsh.Sum(nil),
+		ByteRange: br, PlaceholderSize: room, Size: total, SigningTime: at,
+	}
+	if shape == ShapeCMS {
+		out.SignedAttributes, err = cms.SignedAttributes(cmsDigest(alg), out.Digest, at, req.Signer)
+		if err != nil {
+			return nil, fail(CodeInternal, "生成签名属性失败", "cannot encode the signed attributes", err)
+		}
+	}
+	return out, nil
+}
+
+// Keys scansign adds to its signature dictionaries.
+const (
+	keyBase   pdf.Name = "ScansignBase"   // offset where this signature's revision starts
+	keyDigest pdf.Name = "ScansignDigest" // digest algorithm of the byte ranges
+)
+
+func cmsDigest(a DigestAlgorithm) cms.Digest {
+	if a == SHA256 {
+		return cms.SHA256
+	}
+	return cms.SM3
+}
+
+func placeholderSize(req PrepareRequest) (int, error) {
+	var certs [][]byte
+	if req.Signer != nil {
+		certs = append(certs, req.Signer.Raw)
+		for _, c := range req.Chain {
+			certs = append(certs, c.Raw)
+		}
+	}
+	need := cms.EstimateSize(certs)
+	if req.Signer == nil {
+		need = cms.EstimateSize(nil) + assumedChainBytes
+	}
+	if req.PlaceholderSize > 0 {
+		if req.PlaceholderSize > MaxPlaceholderSize {
+			return 0, fail(CodeBadRequest, fmt.Sprintf("签名预留空间不能超过 %d 字节", MaxPlaceholderSize), fmt.Sprintf("the placeholder may not exceed %d bytes", MaxPlaceholderSize), nil)
+		}
+		if req.PlaceholderSize < need {
+			return 0, fail(CodePlaceholderTooSmall,
+				fmt.Sprintf("签名预留空间 %d 字节不足，该证书链的签名约需 %d 字节", req.PlaceholderSize, need),
+				fmt.Sprintf("a placeholder of %d bytes is too small: a signature with this chain needs about %d", req.PlaceholderSize, need), nil)
+		}
+		return req.PlaceholderSize, nil
+	}
+	return max(DefaultPlaceholderSize, 2*need), nil
+}
+
+// refuseCertified refuses documents whose certification signature forbids
+// changes (DocMDP P=1): a seal would break it.
+func refuseCertified(doc *document) error {
+	perms, err := doc.r.Dict(doc.catalog["Perms"])
+	if err != nil || perms == nil {
+		return nil
+	}
+	sig, err := doc.r.Dict(perms["DocMDP"])
+	if err != nil || sig == nil {
+		return nil
+	}
+	refs, _ := doc.r.Array(sig["Reference"])
+	for _, ro := range refs {
+		rd, _ := doc.r.Dict(ro)
+		if rd == nil {
+			continue
+		}
+		params, _ := doc.r.Dict(rd["TransformParams"])
+		if p, ok := params["P"].(pdf.Integer); ok && p == 1 {
+			return fail(CodeMalformed, "文档已被认证签名锁定，不允许任何修改", "the document is certified with no changes allowed (DocMDP P=1)", nil)
+		}
+	}
+	return nil
+}
+
+func addToPage(doc *document, u *pdf.Update, page *pageInfo, widget pdf.Ref) error {
+	if page.ref == (pdf.Ref{}) {
+		return fail(CodeMalformed, "页面对象不是间接对象", "the page is not an indirect object", nil)
+	}
+	annots := page.dict["Annots"]
+	if ref, ok := annots.(pdf.Ref); ok {
+		arr, err := doc.r.Array(ref)
+		if err != nil {
+			return malformed(err)
+		}
+		u.Set(ref, append(append(pdf.Array{}, arr...), widget))
+		return nil
+	}
+	arr, _ := annots.(pdf.Array)
+	nd := page.dict.Clone()
+	nd["Annots"] = append(append(pdf.Array{}, arr...), widget)
+	u.Set(page.ref, nd)
+	return nil
+}
+
+func addToForm(doc *document, u *pdf.Update, field pdf.Ref) error {
+	formObj := doc.catalog["AcroForm"]
+	form, err := doc.r.Dict(formObj)
+	if err != nil {
+		return malformed(err)
+	}
+	var nf pdf.Dict
+	if form == nil {
+		nf = pdf.Dict{}
+	} else {
+		nf = form.Clone()
+	}
+	flags, _ := nf["SigFlags"].(pdf.Integer)
+	nf["SigFlags"] = flags | 3 // SignaturesExist | AppendOnly
+	if ref, ok := nf["Fields"].(pdf.Ref); ok {
+		arr, err := doc.r.Array(ref)
+		if err != nil {
+			return malformed(err)
+		}
+		u.Set(ref, append(append(pdf.Array{}, arr...), field))
+	} else {
+		arr, _ := nf["Fields"].(pdf.Array)
+		nf["Fields"] = append(append(pdf.Array{}, arr...), field)
+	}
+	if ref, ok := formObj.(pdf.Ref); ok && form != nil {
+		u.Set(ref, nf)
+		return nil
+	}
+	cat := doc.catalog.Clone()
+	cat["AcroForm"] = u.Add(nf)
+	u.Set(doc.catalogRef, cat)
+	return nil
+}
+
+func lacksFinalEOL(src io.ReaderAt, size int64) (bool, error) {
+	var last [1]byte
+	if _, err := src.ReadAt(last[:], size-1); err != nil && err != io.EOF {
+		return false, fmt.Errorf("pdfsign: read: %w", err)
+	}
+	return last[0] != '\n' && last[0] != '\r', nil
+}
+
+// fileID makes the second /ID element of the update: it must change with
+// every revision; derived from what makes this one unique.
+func fileID(doc *document, size int64, field string, at time.Time) []byte {
+	h := sha256.New()
+	if id, ok := doc.r.Trailer["ID"].(pdf.Array); ok && len(id) > 0 {
+		b, _ := pdf.StringBytes(id[0])
+		h.Write(b)
+	}
+	binary.Write(h, binary.BigEndian, size)
+	h.Write([]byte(field))
+	binary.Write(h, binary.BigEndian, at.UnixNano())
+	return h.Sum(nil)[:16]
+}
+
+// pdfDate formats a time as a PDF date string.
+func pdfDate(t time.Time) string {
+	_, off := t.Zone()
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	return fmt.Sprintf("D:%s%c%02d'%02d'", t.Format("20060102150405"), sign, off/3600, (off%3600)/60)
+}
+
+// parsePDFDate reads D:YYYYMMDDHHmmSS with an optional zone.
+func parsePDFDate(s string) (time.Time, bool) {
+	s = strings.TrimPrefix(s, "D:")
+	if len(s) < 14 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("20060102150405", s[:14])
+	if err != nil {
+		return time.Time{}, false
+	}
+	rest := s[14:]
+	if rest == "" || rest[0] == 'Z' {
+		return t, true
+	}
+	var hh, mm int
+	z := strings.NewReplacer("'", "").Replace(rest[1:])
+	if _, err := fmt.Sscanf(z+"0000", "%02d%02d", &hh, &mm); err != nil {
+		return t, true
+	}
+	off := hh*3600 + mm*60
+	if rest[0] == '-' {
+		off = -off
+	}
+	return t.Add(-time.Duration(off) * time.Second).In(time.FixedZone("", off)), true
+}
+
+var _ = bytes.Equal

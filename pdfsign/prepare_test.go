@@ -1,0 +1,174 @@
+package pdfsign
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func corpus(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "pdf", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// goodCorpus are the corpus files prepare must seal.
+var goodCorpus = []string{
+	"gs-basic.pdf", "gs-many-pages.pdf", "qpdf-xref-stream.pdf", "qpdf-linearized.pdf",
+	"qpdf-linearized-objstm.pdf", "qpdf-rotated.pdf", "mupdf-offset-cropbox.pdf",
+	"mupdf-offset-cropbox-rot90.pdf", "mupdf-chinese.pdf", "mupdf-incremental.pdf", "poppler-signed.pdf",
+}
+
+func prepareFile(t testing.TB, in []byte, req PrepareRequest) ([]byte, *Prepared) {
+	t.Helper()
+	var out bytes.Buffer
+	p, err := Prepare(context.Background(), bytes.NewReader(in), int64(len(in)), req, &out)
+	if err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	return out.Bytes(), p
+}
+
+func writeTemp(t testing.TB, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPrepareKeepsOriginalAndPassesQPDF(t *testing.T) {
+	for _, name := range goodCorpus {
+		t.Run(name, func(t *testing.T) {
+			in := corpus(t, name)
+			out, p := prepareFile(t, in, PrepareRequest{
+				Seal:      SealImage{Image: quadrantSeal(t), Width: 4, Height: 4},
+				Placement: Placement{Page: 1, X: 2, Y: 3},
+			})
+			if !bytes.Equal(out[:len(in)], in) {
+				t.Fatal("the original bytes changed")
+			}
+			if p.Size != int64(len(out)) || p.ByteRange[2]+p.ByteRange[3] != p.Size {
+				t.Fatalf("byte range %v does not end at the file size %d", p.ByteRange, len(out))
+			}
+			// The digest is over the two ranges.
+			h := p.DigestAlgorithm.New()
+			h.Write(out[:p.ByteRange[1]])
+			h.Write(out[p.ByteRange[2]:])
+			if !bytes.Equal(h.Sum(nil), p.Digest) {
+				t.Fatal("digest is not the digest of the byte ranges")
+			}
+			if out[p.ByteRange[1]] != '<' || out[p.ByteRange[2]-1] != '>' {
+				t.Fatal("the gap is not the /Contents string")
+			}
+			qpdfCheck(t, writeTemp(t, "out.pdf", out))
+		})
+	}
+}
+
+// TestPrepareXRefFlavour: the update's cross-reference section is of the
+// file's kind (a table after a stream hides signatures from poppler).
+func TestPrepareXRefFlavour(t *testing.T) {
+	for name, wantStream := range map[string]bool{"gs-basic.pdf": false, "qpdf-xref-stream.pdf": true, "qpdf-linearized-objstm.pdf": true} {
+		in := corpus(t, name)
+		out, _ := prepareFile(t, in, PrepareRequest{Seal: SealImage{Image: quadrantSeal(t)}, Placement: Placement{Page: 1, X: 1, Y: 1, Width: 3, Height: 3}})
+		tail := out[len(in):]
+		hasTable := bytes.Contains(tail, []byte("\nxref\n"))
+		hasStream := bytes.Contains(tail, []byte("/Type /XRef"))
+		if wantStream != hasStream || wantStream == hasTable {
+			t.Errorf("%s: table=%v stream=%v, want stream=%v", name, hasTable, hasStream, wantStream)
+		}
+	}
+}
+
+// TestSealLandsWhereAsked renders each page with pdftoppm and checks that
+// the red quadrant of the test seal sits at the requested place, upright,
+// on unrotated, rotated and offset pages.
+func TestSealLandsWhereAsked(t *testing.T) {
+	cases := []struct {
+		file string
+		page int
+	}{
+		{"gs-basic.pdf", 1},
+		{"qpdf-rotated.pdf", 1}, {"qpdf-rotated.pdf", 2}, {"qpdf-rotated.pdf", 3}, {"qpdf-rotated.pdf", 4},
+		{"mupdf-offset-cropbox.pdf", 1}, {"mupdf-offset-cropbox-rot90.pdf", 1},
+	}
+	const x, y, w, h = 3.0, 5.0, 4.0, 3.0 // cm
+	for _, c := range cases {
+		t.Run(c.file+"#"+string(rune('0'+c.page)), func(t *testing.T) {
+			out, _ := prepareFile(t, corpus(t, c.file), PrepareRequest{
+				Seal:      SealImage{Image: quadrantSeal(t)},
+				Placement: Placement{Page: c.page, X: x, Y: y, Width: w, Height: h},
+			})
+			img := render(t, writeTemp(t, "out.pdf", out), c.page)
+			got := redBounds(img)
+			px := func(cm float64) int { return int(math.Round(cm * pointsPerCM)) }
+			// The red quadrant is the seal's top-left quarter.
+			want := image.Rect(px(x), px(y), px(x+w/2), px(y+h/2))
+			if d := rectDiff(got, want); d > 2 {
+				t.Fatalf("red pixels at %v, want %v (page image %v)", got, want, img.Bounds())
+			}
+		})
+	}
+}
+
+func rectDiff(a, b image.Rectangle) int {
+	d := 0
+	for _, v := range []int{a.Min.X - b.Min.X, a.Min.Y - b.Min.Y, a.Max.X - b.Max.X, a.Max.Y - b.Max.Y} {
+		if v < 0 {
+			v = -v
+		}
+		d = max(d, v)
+	}
+	return d
+}
+
+func TestPrepareRefuses(t *testing.T) {
+	seal := SealImage{Image: quadrantSeal(t), Width: 4, Height: 4}
+	cases := []struct {
+		name string
+		file string
+		in   []byte
+		req  PrepareRequest
+		code Code
+	}{
+		{name: "encrypted", file: "qpdf-encrypted.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}}, code: CodeEncrypted},
+		{name: "truncated", file: "broken-truncated.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}}, code: CodeMalformed},
+		{name: "no startxref", file: "broken-no-startxref.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}}, code: CodeMalformed},
+		{name: "not a pdf", file: "broken-not-pdf.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}}, code: CodeMalformed},
+		{name: "empty", in: []byte{}, req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}}, code: CodeMalformed},
+		{name: "page 0", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 0}}, code: CodePageOutOfRange},
+		{name: "page 3 of 2", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 3}}, code: CodePageOutOfRange},
+		{name: "off the page", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1, X: 19, Y: 1}}, code: CodeBadPlacement},
+		{name: "negative", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1, X: -1, Y: 1}}, code: CodeBadPlacement},
+		{name: "bad image", file: "gs-basic.pdf", req: PrepareRequest{Seal: SealImage{Image: []byte("GIF89a")}, Placement: Placement{Page: 1}}, code: CodeBadImage},
+		{name: "small placeholder", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, PlaceholderSize: 1000}, code: CodePlaceholderTooSmall},
+		{name: "field taken", file: "poppler-signed.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, FieldName: "Signature1"}, code: CodeFieldExists},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := c.in
+			if c.file != "" {
+				in = corpus(t, c.file)
+			}
+			var out bytes.Buffer
+			_, err := Prepare(context.Background(), bytes.NewReader(in), int64(len(in)), c.req, &out)
+			var e *Error
+			if !errors.As(err, &e) || e.Code != c.code {
+				t.Fatalf("got %v, want code %s", err, c.code)
+			}
+			if e.Message == "" || e.English == "" {
+				t.Fatal("refusal without a reason")
+			}
+		})
+	}
+}

@@ -73,13 +73,13 @@ var DefaultLimits = Limits{
 // Reader reads a PDF lazily through an io.ReaderAt: the cross-reference
 // sections at open, objects when asked. It never holds the whole file.
 type Reader struct {
-	ra       io.ReaderAt
-	size     int64
-	lim      Limits
-	entries  map[int]xrefEntry
-	Sections []Section // newest first
-	Trailer  Dict      // the newest trailer (for a stream, its dictionary)
-	StartXRef int64    // the offset the file's last startxref names
+	ra        io.ReaderAt
+	size      int64
+	lim       Limits
+	entries   map[int]xrefEntry
+	Sections  []Section // newest first
+	Trailer   Dict      // the newest trailer (for a stream, its dictionary)
+	StartXRef int64     // the offset the file's last startxref names
 
 	cache   map[Ref]Object
 	parsed  int

@@ -1,7 +1,6 @@
 package pdfsign
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
-	"github.com/scansign/scansign/pdfsign/internal/cms"
 	"github.com/scansign/scansign/pdfsign/internal/pdf"
 )
 
@@ -142,12 +140,8 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 	if alg == "" {
 		alg = SM3
 		if req.Signer != nil {
-			d, err := cms.DigestFor(req.Signer)
-			if err != nil {
-				return nil, fail(CodeBadRequest, "签章证书的密钥既不是 SM2 也不是 RSA", "the signer's key is neither SM2 nor RSA", err)
-			}
-			if d == cms.SHA256 {
-				alg = SHA256
+			if alg, err = digestForCert(req.Signer); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -301,7 +295,7 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 		ByteRange: br, PlaceholderSize: room, Size: total, SigningTime: at,
 	}
 	if shape == ShapeCMS {
-		out.SignedAttributes, err = cms.SignedAttributes(cmsDigest(alg), out.Digest, at, req.Signer)
+		out.SignedAttributes, err = signedAttributes(alg, out.Digest, at, req.Signer)
 		if err != nil {
 			return nil, fail(CodeInternal, "生成签名属性失败", "cannot encode the signed attributes", err)
 		}
@@ -315,13 +309,6 @@ const (
 	keyDigest pdf.Name = "ScansignDigest" // digest algorithm of the byte ranges
 )
 
-func cmsDigest(a DigestAlgorithm) cms.Digest {
-	if a == SHA256 {
-		return cms.SHA256
-	}
-	return cms.SM3
-}
-
 func placeholderSize(req PrepareRequest) (int, error) {
 	var certs [][]byte
 	if req.Signer != nil {
@@ -330,9 +317,9 @@ func placeholderSize(req PrepareRequest) (int, error) {
 			certs = append(certs, c.Raw)
 		}
 	}
-	need := cms.EstimateSize(certs)
+	need := estimateCMSSize(certs)
 	if req.Signer == nil {
-		need = cms.EstimateSize(nil) + assumedChainBytes
+		need = estimateCMSSize(nil) + assumedChainBytes
 	}
 	if req.PlaceholderSize > 0 {
 		if req.PlaceholderSize > MaxPlaceholderSize {
@@ -484,5 +471,3 @@ func parsePDFDate(s string) (time.Time, bool) {
 	}
 	return t.Add(-time.Duration(off) * time.Second).In(time.FixedZone("", off)), true
 }
-
-var _ = bytes.Equal

@@ -1,0 +1,91 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The invokeCode table every guide endpoint answers with (HTTP 200 always;
+// the code is in the body). 1 is success; the others are refusals.
+const (
+	CodeOK           = 1
+	CodeBadRequest   = 400 // a parameter is missing, malformed or out of range
+	CodeUnauthorized = 401 // token missing, unknown, expired or not valid for this guid
+	CodeForbidden    = 403 // the account's role may not do this
+	CodeNotFound     = 404 // unknown guid
+	CodeConflict     = 409 // the status change is not allowed from the current status
+	CodeExpired      = 410 // the operation (QR code) has expired
+	CodeTooLarge     = 413 // body or a field too large
+	CodeThrottled    = 429 // too many failed attempts
+	CodeInternal     = 500 // our fault; details are in the log, not the answer
+)
+
+// Error is a refusal: Code is the invokeCode, Message the Chinese
+// failMessage shown to the caller, Err an optional cause for the log only.
+type Error struct {
+	Code    int
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("relay %d %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("relay %d %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, relay.ErrExpired) match any *Error with that code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Message == "" && t.Err == nil && t.Code == e.Code
+}
+
+// Sentinels to match refusals by code with errors.Is.
+var (
+	ErrBadRequest   = &Error{Code: CodeBadRequest}
+	ErrUnauthorized = &Error{Code: CodeUnauthorized}
+	ErrForbidden    = &Error{Code: CodeForbidden}
+	ErrNotFound     = &Error{Code: CodeNotFound}
+	ErrConflict     = &Error{Code: CodeConflict}
+	ErrExpired      = &Error{Code: CodeExpired}
+	ErrTooLarge     = &Error{Code: CodeTooLarge}
+	ErrThrottled    = &Error{Code: CodeThrottled}
+	ErrInternal     = &Error{Code: CodeInternal}
+)
+
+func fail(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func internal(err error) *Error {
+	return &Error{Code: CodeInternal, Message: "服务内部错误，请稍后重试", Err: err}
+}
+
+// InvokeCode gives the invokeCode and failMessage to answer for err: its
+// own for an *Error, 500 with a generic message for anything else.
+func InvokeCode(err error) (int, string) {
+	var e *Error
+	if errors.As(err, &e) && e.Message != "" {
+		return e.Code, e.Message
+	}
+	if errors.As(err, &e) {
+		return e.Code, "请求失败"
+	}
+	return CodeInternal, "服务内部错误，请稍后重试"
+}
+
+// Messages that recur, kept in one place so callers and tests agree.
+const (
+	msgExpired      = "二维码已过期"
+	msgTokenMissing = "缺少授权码 token"
+	msgTokenInvalid = "授权码无效"
+	msgTokenExpired = "授权码已过期，请重新获取"
+	msgTokenOtherOp = "授权码与该操作不匹配"
+	msgTokenUnbound = "授权码尚未绑定操作，只能用于调用 initMessage"
+	msgUnknownGUID  = "操作不存在"
+	msgThrottled    = "失败次数过多，请稍后再试"
+	msgBadSecret    = "用户名或密码错误"
+)

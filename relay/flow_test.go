@@ -1,0 +1,488 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/scansign/scansign/relay/client"
+	"github.com/scansign/scansign/relay/store"
+)
+
+// TestLoginFlowAndRestart runs the login flow over HTTP on each store,
+// restarting server and store in the middle: tokens, operation and status
+// survive, and the flow finishes.
+func TestLoginFlowAndRestart(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, reopen := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		sysTok, guid := h.initOp(4, "nonce-1")
+		appTok, msg := h.scan(guid)
+		if msg.Message != "nonce-1" || msg.Type != 4 || msg.CertType != 0 || msg.Title != "xx 系统登录" {
+			t.Fatalf("getInitMessage = %+v", msg)
+		}
+
+		h.restart(reopen)
+
+		res, err := h.c.GetCaMessageResult(ctx, sysTok, guid)
+		if err != nil || res.Status != 1 || res.Value != nil {
+			t.Fatalf("after restart: %+v, %v", res, err)
+		}
+		sig := `{"signStr":"MEUCIQ…","pubCert":"MIIB…"}`
+		if err := h.c.SaveCaMessageResult(ctx, appTok, client.SaveRequest{GUID: guid, Status: 2, Value: &sig}); err != nil {
+			t.Fatal(err)
+		}
+
+		h.restart(reopen)
+
+		res, err = h.c.GetCaMessageResult(ctx, sysTok, guid)
+		if err != nil || res.Status != 2 || res.Value == nil || *res.Value != sig || res.ExtMessage != nil {
+			t.Fatalf("result after second restart: %+v, %v", res, err)
+		}
+		// A finished login takes no more answers.
+		err = h.c.SaveCaMessageResult(ctx, appTok, client.SaveRequest{GUID: guid, Status: 3})
+		wantCode(t, err, CodeConflict)
+	})
+}
+
+// TestSealFlow is guide 三.5 over HTTP with the Go API in the seal
+// control's place for getSealImg (issue 5 mounts that endpoint).
+func TestSealFlow(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		sysTok, guid := h.initOp(5, "f7c54891-adad-4f32-9994-83d70a7204a2")
+		appTok, msg := h.scan(guid)
+		if msg.Type != 5 {
+			t.Fatalf("type %d", msg.Type)
+		}
+		save := func(tok string, status int, value, ext *string) error {
+			return h.c.SaveCaMessageResult(ctx, tok, client.SaveRequest{GUID: guid, Status: status, Value: value, ExtMessage: ext})
+		}
+		if err := save(appTok, 2, ptr(`{"signatureCompanyCode": "xx"}`), ptr(`{"caSerialId": "00ab:cd"}`)); err != nil {
+			t.Fatal(err)
+		}
+		// The seal control sees 2 (company chosen) and fetches the seals.
+		if res, _ := h.c.GetCaMessageResult(ctx, sysTok, guid); res.Status != 2 {
+			t.Fatalf("status %d", res.Status)
+		}
+		p, err := h.svc.Authenticate(ctx, sysTok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := h.svc.Operation(ctx, p, guid)
+		if err != nil || op.SealCompanyCode != "xx" || op.SealCASerialID != "ABCD" || Stage(op.Stage) != StageSealCompanyChosen {
+			t.Fatalf("phase one: %+v, %v", op, err)
+		}
+		if _, err := h.svc.Transition(ctx, p, guid, Change{Via: ViaGetSealImg, To: StatusSealCert}); err != nil {
+			t.Fatal(err)
+		}
+		// The app may not store the hash; the control does.
+		wantCode(t, save(appTok, 4, ptr("hash"), nil), CodeForbidden)
+		if err := save(sysTok, 4, ptr("c2lnbiBtZQ=="), nil); err != nil {
+			t.Fatal(err)
+		}
+		// The app polls its own operation for 4 and the hash.
+		res, err := h.c.GetCaMessageResult(ctx, appTok, guid)
+		if err != nil || res.Status != 4 || *res.Value != "c2lnbiBtZQ==" {
+			t.Fatalf("app poll: %+v, %v", res, err)
+		}
+		final := `{"signStr":"sig","signatureCompanyCode":"xx","pubCert":"cert"}`
+		if err := save(appTok, 2, &final, ptr("xxx")); err != nil {
+			t.Fatal(err)
+		}
+		res, _ = h.c.GetCaMessageResult(ctx, sysTok, guid)
+		if res.Status != 2 || *res.Value != final {
+			t.Fatalf("final: %+v", res)
+		}
+		op, _ = h.svc.Operation(ctx, p, guid)
+		if op.SealCompanyCode != "xx" || op.SealCASerialID != "ABCD" || Stage(op.Stage) != StageConfirmed {
+			t.Fatalf("after the end, phase one lost: %+v", op)
+		}
+	})
+}
+
+// TestTokenScope: what each token may and may not reach.
+func TestTokenScope(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		sysTok, guid := h.initOp(4, "n")
+		_, otherGUID := h.initOp(4, "n2")
+		appTok, _ := h.scan(guid)
+
+		// A bound token cannot init again.
+		_, err := h.c.InitMessage(ctx, sysTok, client.InitMessageRequest{Type: 4, Message: "again"})
+		wantCode(t, err, CodeUnauthorized)
+		// An unbound token can only init.
+		unbound, _ := h.c.GrantToken(ctx, sysName, sysSecret, "")
+		_, err = h.c.GetCaMessageResult(ctx, unbound, guid)
+		wantCode(t, err, CodeUnauthorized)
+		// A token never reaches another operation.
+		_, err = h.c.GetCaMessageResult(ctx, sysTok, otherGUID)
+		wantCode(t, err, CodeUnauthorized)
+		_, err = h.c.GetInitMessage(ctx, appTok, otherGUID)
+		wantCode(t, err, CodeUnauthorized)
+		// Roles.
+		_, err = h.c.GetInitMessage(ctx, sysTok, guid)
+		wantCode(t, err, CodeForbidden)
+		_, err = h.c.GrantToken(ctx, appName, appSecret, "")
+		wantCode(t, err, CodeForbidden)
+		// A system account binds only to its own operations; an app to any.
+		_, err = h.c.GrantToken(ctx, sys2Name, sys2Secret, guid)
+		wantCode(t, err, CodeForbidden)
+		if _, err := h.c.GrantToken(ctx, sysName, sysSecret, guid); err != nil {
+			t.Fatalf("creator re-granting for its own operation: %v", err)
+		}
+		if _, err := h.c.GrantToken(ctx, appName, appSecret, otherGUID); err != nil {
+			t.Fatal(err)
+		}
+		// Unknown, malformed, missing.
+		_, err = h.c.GrantToken(ctx, appName, appSecret, "bf1af3f2-97b0-4b04-a054-ad7ba824eb70")
+		wantCode(t, err, CodeNotFound)
+		_, err = h.c.GrantToken(ctx, appName, appSecret, "bflaf3f2-97b0-4b04-a054-ad7ba824eb70")
+		wantCode(t, err, CodeBadRequest)
+		_, err = h.c.GetCaMessageResult(ctx, "", guid)
+		wantCode(t, err, CodeUnauthorized)
+		_, err = h.c.GetCaMessageResult(ctx, "36b6a611-0c97-47f3-a070-7d3d0ffadd4", guid)
+		wantCode(t, err, CodeUnauthorized)
+		_, err = h.c.GetCaMessageResult(ctx, "00000000-0000-4000-8000-000000000000", guid)
+		wantCode(t, err, CodeUnauthorized)
+		_, err = h.c.GrantToken(ctx, sysName, "wrong", "")
+		wantCode(t, err, CodeUnauthorized)
+		_, err = h.c.GrantToken(ctx, "nobody", sysSecret, "")
+		wantCode(t, err, CodeUnauthorized)
+
+		// Tokens expire after 30 minutes; operations after 5 and then say so.
+		h.clock.Advance(DefaultOperationTTL)
+		_, err = h.c.GetCaMessageResult(ctx, sysTok, guid)
+		if e, ok := err.(*client.Error); !ok || e.InvokeCode != CodeExpired || e.FailMessage != "二维码已过期" {
+			t.Fatalf("expired operation: %v", err)
+		}
+		_, err = h.c.GrantToken(ctx, appName, appSecret, guid)
+		wantCode(t, err, CodeExpired)
+		h.clock.Advance(DefaultTokenTTL)
+		_, err = h.c.InitMessage(ctx, unbound, client.InitMessageRequest{Type: 4, Message: "late"})
+		wantCode(t, err, CodeUnauthorized)
+	})
+}
+
+// TestExpiredKeptThenPurged: within the grace period an expired operation
+// answers 410; after it, purge removes operation and tokens.
+func TestExpiredKeptThenPurged(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		sysTok, guid := h.initOp(1, "text to sign")
+		h.clock.Advance(DefaultOperationTTL + 10*time.Minute)
+		if res, err := h.svc.Purge(ctx); err != nil || res.Operations != 0 {
+			t.Fatalf("purge within grace: %+v, %v", res, err)
+		}
+		_, err := h.c.GetCaMessageResult(ctx, sysTok, guid)
+		wantCode(t, err, CodeExpired)
+		h.clock.Advance(DefaultExpiredGrace)
+		res, err := h.svc.Purge(ctx)
+		if err != nil || res.Operations != 1 || res.Tokens < 1 {
+			t.Fatalf("purge after grace: %+v, %v", res, err)
+		}
+		if _, err := st.Operation(ctx, guid); err != store.ErrNotFound {
+			t.Fatalf("purged operation still there: %v", err)
+		}
+	})
+}
+
+// TestThrottle: failed secrets per (account, client address) end in 429,
+// even for the right secret, until the window passes; other addresses and
+// accounts are unaffected.
+func TestThrottle(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		addr := "192.0.2.1"
+		h := newHarness(t, st, func(c *Config) {
+			c.ClientAddr = func(*http.Request) string { return addr }
+		})
+		ctx := context.Background()
+		for i := range DefaultMaxFailures {
+			_, err := h.c.GrantToken(ctx, sysName, "guess", "")
+			wantCode(t, err, CodeUnauthorized)
+			_ = i
+		}
+		_, err := h.c.GrantToken(ctx, sysName, sysSecret, "")
+		wantCode(t, err, CodeThrottled)
+		if _, err := h.c.GrantToken(ctx, sys2Name, sys2Secret, ""); err != nil {
+			t.Fatalf("other account throttled too: %v", err)
+		}
+		addr = "192.0.2.2"
+		if _, err := h.c.GrantToken(ctx, sysName, sysSecret, ""); err != nil {
+			t.Fatalf("other address throttled too: %v", err)
+		}
+		addr = "192.0.2.1"
+		h.clock.Advance(DefaultFailureWindow)
+		if _, err := h.c.GrantToken(ctx, sysName, sysSecret, ""); err != nil {
+			t.Fatalf("still throttled after the window: %v", err)
+		}
+	})
+}
+
+// TestConcurrentSavesOneWins: two answers racing on one operation; the
+// status machine lets exactly one land.
+func TestConcurrentSavesOneWins(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		sysTok, guid := h.initOp(4, "n")
+		appTok, _ := h.scan(guid)
+		var wg sync.WaitGroup
+		results := make([]error, 8)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status := 2
+				if i%2 == 1 {
+					status = 3
+				}
+				results[i] = h.c.SaveCaMessageResult(ctx, appTok, client.SaveRequest{GUID: guid, Status: status, Value: ptr("v")})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range results {
+			if err == nil {
+				ok++
+			} else if client.Code(err) != CodeConflict {
+				t.Fatalf("racing save: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d saves landed, want 1", ok)
+		}
+		p, _ := h.svc.Authenticate(ctx, sysTok)
+		op, _ := h.svc.Operation(ctx, p, guid)
+		if op.Version != 3 {
+			t.Fatalf("version %d, want 3 (create, scan, one save)", op.Version)
+		}
+	})
+}
+
+// TestWaitWakesOnSave: a waiter on the Go API wakes when the app saves.
+func TestWaitWakesOnSave(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		sysTok, guid := h.initOp(4, "n")
+		appTok, _ := h.scan(guid)
+		p, _ := h.svc.Authenticate(ctx, sysTok)
+		op, _ := h.svc.Operation(ctx, p, guid)
+		done := make(chan store.Operation, 1)
+		go func() {
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			got, _ := h.svc.Wait(wctx, p, guid, op.Version)
+			done <- got
+		}()
+		time.Sleep(50 * time.Millisecond)
+		if err := h.c.SaveCaMessageResult(ctx, appTok, client.SaveRequest{GUID: guid, Status: 2, Value: ptr("sig")}); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-done; got.Status != 2 {
+			t.Fatalf("woke with %+v", got)
+		}
+	})
+}
+
+// TestQRCode decodes the PNG with an independent QR decoder (gozxing) and
+// compares the payload.
+func TestQRCode(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		sysTok, guid := h.initOp(4, "n")
+		for _, size := range []int{0, 128, 512} {
+			img, err := h.c.QRCode(ctx, sysTok, guid, "P3401000001", size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pic, err := png.Decode(bytes.NewReader(img))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := size
+			if want == 0 {
+				want = DefaultQRSize
+			}
+			if b := pic.Bounds(); b.Dx() != want || b.Dy() != want {
+				t.Fatalf("size %d: image %v", size, b)
+			}
+			bmp, err := gozxing.NewBinaryBitmapFromImage(pic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+			if err != nil {
+				t.Fatalf("size %d: decode: %v", size, err)
+			}
+			wantJSON := `{"guid":"` + guid + `","url":"https://relay.example.cn/scan","city":"P3401000001"}`
+			if res.GetText() != wantJSON {
+				t.Fatalf("payload %s, want %s", res.GetText(), wantJSON)
+			}
+			p, err := client.ParsePayload(res.GetText())
+			if err != nil || p.GUID != guid {
+				t.Fatalf("ParsePayload: %+v, %v", p, err)
+			}
+		}
+		for _, c := range []struct {
+			city string
+			size int
+			code int
+		}{{"P9999999999", 0, CodeBadRequest}, {"", 0, CodeBadRequest}, {"P3401000001", 20, CodeBadRequest}, {"P3401000001", 5000, CodeBadRequest}} {
+			_, err := h.c.QRCode(ctx, sysTok, guid, c.city, c.size)
+			wantCode(t, err, c.code)
+		}
+		appTok, _ := h.scan(guid)
+		_, err := h.c.QRCode(ctx, appTok, guid, "P3401000001", 0)
+		wantCode(t, err, CodeForbidden)
+		// Refusals carry the code as HTTP status for <img> tags.
+		resp, err := http.Get(h.srv.URL + "/qrcode?guid=" + guid + "&token=" + sysTok + "&city=nope")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Fatalf("HTTP %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestRESTMiddleware: Bearer or token field, system only, bound to the
+// path's guid.
+func TestRESTMiddleware(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		sysTok, guid := h.initOp(4, "n")
+		_, other := h.initOp(4, "n")
+		appTok, _ := h.scan(guid)
+		get := func(path, bearer string) (int, string) {
+			req, _ := http.NewRequest("GET", h.srv.URL+path, nil)
+			if bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+bearer)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		for _, c := range []struct {
+			name, path, bearer string
+			status             int
+			contains           string
+		}{
+			{"bearer", "/api/v1/operations/" + guid, sysTok, 200, `"stage":"scanned"`},
+			{"query token", "/api/v1/operations/" + guid + "?token=" + sysTok, "", 200, `"status":1`},
+			{"other guid", "/api/v1/operations/" + other, sysTok, 401, "授权码与该操作不匹配"},
+			{"app token", "/api/v1/operations/" + guid, appTok, 403, `"invokeCode":403`},
+			{"no token", "/api/v1/whoami", "", 401, `"invokeCode":401`},
+			{"malformed guid", "/api/v1/operations/xyz", sysTok, 400, `"invokeCode":400`},
+			{"whoami", "/api/v1/whoami", sysTok, 200, `"account":"dev-system"`},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				status, body := get(c.path, c.bearer)
+				if status != c.status || !strings.Contains(body, c.contains) {
+					t.Fatalf("HTTP %d %s; want %d containing %s", status, body, c.status, c.contains)
+				}
+			})
+		}
+	})
+}
+
+// TestBadInputChangesNothing sends malformed and oversized input to every
+// endpoint; each gets a Chinese failMessage and the operation is untouched.
+func TestBadInputChangesNothing(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st, func(c *Config) { c.Limits.BodyBytes = 64 << 10 })
+		ctx := context.Background()
+		sysTok, guid := h.initOp(4, "n")
+		appTok, _ := h.scan(guid)
+		unbound, _ := h.c.GrantToken(ctx, sysName, sysSecret, "")
+		form := "application/x-www-form-urlencoded"
+		big := strings.Repeat("x", 70<<10)
+		for _, c := range []struct {
+			name, path, ct, body string
+			code                 int
+		}{
+			{"type word", "/initMessage", form, "type=abc&message=m&token=" + unbound, CodeBadRequest},
+			{"certType 3", "/initMessage", form, "type=4&certType=3&message=m&token=" + unbound, CodeBadRequest},
+			{"message missing", "/initMessage", form, "type=4&token=" + unbound, CodeBadRequest},
+			{"type 7", "/initMessage", form, "type=7&message=m&token=" + unbound, CodeBadRequest},
+			{"status 9", "/saveCaMessageResult", form, "guid=" + guid + "&status=9&value=v&token=" + appTok, CodeBadRequest},
+			{"status missing", "/saveCaMessageResult", form, "guid=" + guid + "&value=v&token=" + appTok, CodeBadRequest},
+			{"value missing", "/saveCaMessageResult", form, "guid=" + guid + "&status=2&token=" + appTok, CodeBadRequest},
+			{"guid missing", "/saveCaMessageResult", form, "status=2&value=v&token=" + appTok, CodeBadRequest},
+			{"bad escape", "/saveCaMessageResult", form, "guid=" + guid + "&status=2&value=%zz&token=" + appTok, CodeBadRequest},
+			{"invalid utf-8", "/saveCaMessageResult", form, "guid=" + guid + "&status=2&value=%ff%fe&token=" + appTok, CodeBadRequest},
+			{"nul", "/saveCaMessageResult", form, "guid=" + guid + "&status=2&value=a%00b&token=" + appTok, CodeBadRequest},
+			{"two values", "/saveCaMessageResult", form, "guid=" + guid + "&status=2&status=3&value=v&token=" + appTok, CodeBadRequest},
+			{"body too large", "/saveCaMessageResult", form, "guid=" + guid + "&status=2&token=" + appTok + "&value=" + big, CodeTooLarge},
+			{"json broken", "/saveCaMessageResult", "application/json", `{"guid":"` + guid + `",`, CodeBadRequest},
+			{"json array", "/saveCaMessageResult", "application/json", `[1,2]`, CodeBadRequest},
+			{"json trailing", "/saveCaMessageResult", "application/json", `{"guid":"x"} {}`, CodeBadRequest},
+			{"multipart", "/saveCaMessageResult", "multipart/form-data; boundary=x", "--x--", CodeBadRequest},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				body := call(t, "POST", h.srv.URL+c.path, c.ct, c.body)
+				var f Failure
+				if err := json.Unmarshal([]byte(body), &f); err != nil || f.InvokeCode != c.code || f.FailMessage == "" {
+					t.Fatalf("answer %s, want invokeCode %d with a failMessage", body, c.code)
+				}
+			})
+		}
+		res, err := h.c.GetCaMessageResult(ctx, sysTok, guid)
+		if err != nil || res.Status != 1 || res.Value != nil {
+			t.Fatalf("operation changed by refused calls: %+v, %v", res, err)
+		}
+	})
+}
+
+// Field limits hold below the body limit too.
+func TestFieldLimits(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st, func(c *Config) { c.Limits.ValueBytes = 1000; c.Limits.MessageBytes = 100 })
+		ctx := context.Background()
+		tok, _ := h.c.GrantToken(ctx, sysName, sysSecret, "")
+		_, err := h.c.InitMessage(ctx, tok, client.InitMessageRequest{Type: 4, Message: strings.Repeat("m", 101)})
+		wantCode(t, err, CodeTooLarge)
+		sysTok, guid := h.initOp(4, strings.Repeat("m", 100))
+		appTok, _ := h.scan(guid)
+		err = h.c.SaveCaMessageResult(ctx, appTok, client.SaveRequest{GUID: guid, Status: 2, Value: ptr(strings.Repeat("v", 1001))})
+		wantCode(t, err, CodeTooLarge)
+		if res, _ := h.c.GetCaMessageResult(ctx, sysTok, guid); res.Status != 1 {
+			t.Fatalf("status %d", res.Status)
+		}
+		if err := h.c.SaveCaMessageResult(ctx, appTok, client.SaveRequest{GUID: guid, Status: 2, Value: ptr(strings.Repeat("v", 1000))}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

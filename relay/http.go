@@ -1,0 +1,345 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// ContentTypeJSON is what every JSON answer is labelled, as the guide has it.
+const ContentTypeJSON = "application/json;charset=utf-8"
+
+// Mount puts the guide's endpoints and /qrcode on r (at r's root: mount r
+// under the configured path prefix). Each answers GET and POST.
+func (s *Service) Mount(r chi.Router) {
+	for path, fn := range map[string]EndpointFunc{
+		"/grantToken":          s.handleGrantToken,
+		"/initMessage":         s.handleInitMessage,
+		"/getInitMessage":      s.handleGetInitMessage,
+		"/getCaMessageResult":  s.handleGetCaMessageResult,
+		"/saveCaMessageResult": s.handleSaveCaMessageResult,
+	} {
+		h := s.Endpoint(fn)
+		r.Get(path, h)
+		r.Post(path, h)
+	}
+	r.Get("/qrcode", s.handleQRCode)
+}
+
+// EndpointFunc is a guide-style endpoint: it gets the decoded parameters and
+// returns the success body (a struct with an `json:"invokeCode"` field set
+// to CodeOK, in the guide's field order) or a refusal.
+type EndpointFunc func(r *http.Request, p Params) (any, error)
+
+// Endpoint adapts fn to HTTP the way every guide endpoint behaves: decode
+// the parameters (DecodeParams with the Service's limits), call fn, answer
+// HTTP 200 with the JSON body or {"invokeCode":…,"failMessage":…}.
+func (s *Service) Endpoint(fn EndpointFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.Limits.BodyBytes)
+		p, err := DecodeParams(r, s.cfg.Limits)
+		if err != nil {
+			s.WriteFailure(w, r, http.StatusOK, err)
+			return
+		}
+		body, err := fn(r, p)
+		if err != nil {
+			s.WriteFailure(w, r, http.StatusOK, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, body)
+	}
+}
+
+// Failure is the body of every refusal.
+type Failure struct {
+	InvokeCode  int    `json:"invokeCode"`
+	FailMessage string `json:"failMessage"`
+}
+
+// WriteFailure answers a refusal with httpStatus (http.StatusOK on the
+// guide's endpoints; the code itself on the REST API). A 500 is logged with
+// its cause; the caller sees only a generic message.
+func (s *Service) WriteFailure(w http.ResponseWriter, r *http.Request, httpStatus int, err error) {
+	code, msg := InvokeCode(err)
+	if code == CodeInternal {
+		s.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
+	}
+	if httpStatus == 0 {
+		httpStatus = code
+	}
+	WriteJSON(w, httpStatus, Failure{InvokeCode: code, FailMessage: msg})
+}
+
+// WriteJSON writes v as JSON labelled ContentTypeJSON, HTML characters not
+// escaped (values go back byte for byte as saved).
+func WriteJSON(w http.ResponseWriter, httpStatus int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		httpStatus = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"invokeCode":500,"failMessage":"服务内部错误，请稍后重试"}`)
+	}
+	w.Header().Set("Content-Type", ContentTypeJSON)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(httpStatus)
+	w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+// defaultClientAddr is the client IP a chi ClientIP middleware found, else
+// the connection's peer address.
+func defaultClientAddr(r *http.Request) string {
+	if ip := middleware.GetClientIP(r.Context()); ip != "" {
+		return ip
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// --- the guide's endpoints ---------------------------------------------------
+
+type grantTokenResponse struct {
+	Token      string `json:"token"`
+	InvokeCode int    `json:"invokeCode"`
+}
+
+func (s *Service) handleGrantToken(r *http.Request, p Params) (any, error) {
+	tok, err := s.GrantToken(r.Context(), GrantRequest{
+		AccountName: p.Get("accountName"), Password: p.Get("password"), GUID: strings.TrimSpace(p.Get("guid")),
+		ClientAddr: s.cfg.ClientAddr(r),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return grantTokenResponse{Token: tok, InvokeCode: CodeOK}, nil
+}
+
+type initMessageResponse struct {
+	GUID       string `json:"guid"`
+	InvokeCode int    `json:"invokeCode"`
+}
+
+func (s *Service) handleInitMessage(r *http.Request, p Params) (any, error) {
+	pr, err := s.Authenticate(r.Context(), p.Get("token"))
+	if err != nil {
+		return nil, err
+	}
+	typ, err := parseSmallInt(p, "type", true)
+	if err != nil {
+		return nil, err
+	}
+	certType, err := parseSmallInt(p, "certType", false)
+	if err != nil {
+		return nil, err
+	}
+	op, err := s.InitMessage(r.Context(), pr, InitRequest{
+		Type: OpType(typ), Message: p.Get("message"), Title: p.Get("title"), CertType: certType,
+		ExtMessage: p.Optional("extMessage"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return initMessageResponse{GUID: op.GUID, InvokeCode: CodeOK}, nil
+}
+
+// parseSmallInt reads type, certType or status: a decimal 0–99 ("" is
+// absent, which is 0 unless required).
+func parseSmallInt(p Params, name string, required bool) (int, error) {
+	v := strings.TrimSpace(p.Get(name))
+	if v == "" {
+		if required {
+			return 0, fail(CodeBadRequest, "缺少参数 %s", name)
+		}
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 99 {
+		return 0, fail(CodeBadRequest, "%s 取值无效：须为数字", name)
+	}
+	return n, nil
+}
+
+// guidParam reads the guid parameter in canonical form.
+func guidParam(p Params) (string, error) {
+	g := strings.TrimSpace(p.Get("guid"))
+	if g == "" {
+		return "", fail(CodeBadRequest, "缺少参数 guid")
+	}
+	c, ok := canonicalUUID(g)
+	if !ok {
+		return "", fail(CodeBadRequest, "guid 格式不正确")
+	}
+	return c, nil
+}
+
+// authOp is the common start of the per-operation endpoints.
+func (s *Service) authOp(ctx context.Context, p Params) (Principal, string, error) {
+	guid, err := guidParam(p)
+	if err != nil {
+		return Principal{}, "", err
+	}
+	pr, err := s.Authenticate(ctx, p.Get("token"))
+	if err != nil {
+		return Principal{}, "", err
+	}
+	return pr, guid, nil
+}
+
+// getInitMessageResponse is the guide's example field for field: type is a
+// string, certType a number; extMessage only when the operation has one.
+type getInitMessageResponse struct {
+	Message    string  `json:"message"`
+	Title      string  `json:"title"`
+	InvokeCode int     `json:"invokeCode"`
+	CertType   int     `json:"certType"`
+	Type       string  `json:"type"`
+	ExtMessage *string `json:"extMessage,omitempty"`
+}
+
+func (s *Service) handleGetInitMessage(r *http.Request, p Params) (any, error) {
+	pr, guid, err := s.authOp(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	op, err := s.GetInitMessage(r.Context(), pr, guid)
+	if err != nil {
+		return nil, err
+	}
+	return getInitMessageResponse{Message: op.Message, Title: op.Title, InvokeCode: CodeOK,
+		CertType: op.CertType, Type: strconv.Itoa(op.Type), ExtMessage: op.InitExtMessage}, nil
+}
+
+// resultResponse is the guide's example: value and extMessage are null until
+// something is saved.
+type resultResponse struct {
+	Status     int     `json:"status"`
+	InvokeCode int     `json:"invokeCode"`
+	Value      *string `json:"value"`
+	ExtMessage *string `json:"extMessage"`
+}
+
+func (s *Service) handleGetCaMessageResult(r *http.Request, p Params) (any, error) {
+	pr, guid, err := s.authOp(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	op, err := s.Operation(r.Context(), pr, guid)
+	if err != nil {
+		return nil, err
+	}
+	return resultResponse{Status: op.Status, InvokeCode: CodeOK, Value: op.Value, ExtMessage: op.ExtMessage}, nil
+}
+
+type okResponse struct {
+	InvokeCode int `json:"invokeCode"`
+}
+
+func (s *Service) handleSaveCaMessageResult(r *http.Request, p Params) (any, error) {
+	pr, guid, err := s.authOp(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	st, err := parseSmallInt(p, "status", true)
+	if err != nil {
+		return nil, err
+	}
+	if !Status(st).Valid() {
+		return nil, fail(CodeBadRequest, "status 取值无效，应为 0 到 5")
+	}
+	if _, err := s.SaveResult(r.Context(), pr, guid, SaveRequest{
+		Status: Status(st), Value: p.Optional("value"), ExtMessage: p.Optional("extMessage"),
+	}); err != nil {
+		return nil, err
+	}
+	return okResponse{InvokeCode: CodeOK}, nil
+}
+
+// --- middleware for the REST API (/api/v1/...) -------------------------------
+
+type principalKey struct{}
+
+// PrincipalFrom returns the Principal RequireSystem put in the context.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// RequestToken finds the token of a REST request: "Authorization: Bearer
+// <token>", else a token query parameter, else a token field of a
+// form-urlencoded body.
+func RequestToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if t := r.URL.Query().Get("token"); t != "" {
+		return t
+	}
+	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	if r.Method == http.MethodPost && strings.EqualFold(strings.TrimSpace(mt), "application/x-www-form-urlencoded") {
+		// PostFormValue reads at most 10 MB; the router's body limit applies first.
+		return r.PostFormValue("token")
+	}
+	return ""
+}
+
+// RequireSystem authenticates a REST request (RequestToken) and lets it
+// through only for a system account's token, bound or not, with the
+// Principal in the context (PrincipalFrom). Refusals answer the invokeCode
+// as the HTTP status too, with the usual JSON body.
+func (s *Service) RequireSystem(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.Authenticate(r.Context(), RequestToken(r))
+		if err == nil && p.Role != RoleSystem {
+			err = fail(CodeForbidden, "只有交易系统（system）账号可以调用此接口")
+		}
+		if err != nil {
+			s.WriteFailure(w, r, 0, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// RequireBound goes after RequireSystem on routes with an operation in the
+// path: the token must be bound to chi.URLParam(r, param) (401 otherwise).
+func (s *Service) RequireBound(param string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, ok := PrincipalFrom(r.Context())
+			if !ok {
+				s.WriteFailure(w, r, 0, internal(errors.New("RequireBound used without RequireSystem")))
+				return
+			}
+			guid, valid := canonicalUUID(chi.URLParam(r, param))
+			if !valid {
+				s.WriteFailure(w, r, 0, fail(CodeBadRequest, "guid 格式不正确"))
+				return
+			}
+			if err := p.BoundTo(guid); err != nil {
+				s.WriteFailure(w, r, 0, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// CanonicalGUID parses a guid as scansign hands them out (UUID text) and
+// returns its canonical form; ok is false for anything else.
+func CanonicalGUID(s string) (string, bool) { return canonicalUUID(strings.TrimSpace(s)) }

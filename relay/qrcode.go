@@ -1,0 +1,97 @@
+package relay
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// QR code image sizes (pixels, square).
+const (
+	DefaultQRSize = 256
+	MinQRSize     = 64
+	MaxQRSize     = 1024
+)
+
+// QRPayload is what the guide's QR code holds (二维码格式), in its order.
+type QRPayload struct {
+	GUID string `json:"guid"`
+	URL  string `json:"url"`
+	City string `json:"city"`
+}
+
+// Payload gives the QR payload JSON for operation guid shown in city, with
+// the configured public URL; city must be in the platform table (400).
+func (s *Service) Payload(guid, city string) ([]byte, error) {
+	if _, ok := s.cities[city]; !ok {
+		if city == "" {
+			return nil, fail(CodeBadRequest, "缺少参数 city")
+		}
+		return nil, fail(CodeBadRequest, "city 不在平台编码表中")
+	}
+	b, err := json.Marshal(QRPayload{GUID: guid, URL: s.cfg.PublicURL, City: city})
+	if err != nil {
+		return nil, internal(err)
+	}
+	return b, nil
+}
+
+// Cities is the platform table in force.
+func (s *Service) Cities() []City { return append([]City(nil), s.cfg.Cities...) }
+
+// handleQRCode answers GET /qrcode?guid&token&city[&size] with the PNG of
+// the payload. Only the system token bound to the operation may ask. Not a
+// guide endpoint, so refusals carry the code as the HTTP status as well
+// (an <img> then fails visibly).
+func (s *Service) handleQRCode(w http.ResponseWriter, r *http.Request) {
+	p, err := DecodeParams(r, s.cfg.Limits)
+	var png []byte
+	if err == nil {
+		png, err = s.qrPNG(r, p)
+	}
+	if err != nil {
+		s.WriteFailure(w, r, 0, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(png)))
+	w.Write(png)
+}
+
+func (s *Service) qrPNG(r *http.Request, p Params) ([]byte, error) {
+	pr, guid, err := s.authOp(r.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	if pr.Role != RoleSystem {
+		return nil, fail(CodeForbidden, "只有交易系统（system）账号可以生成二维码")
+	}
+	size := DefaultQRSize
+	if v := strings.TrimSpace(p.Get("size")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < MinQRSize || n > MaxQRSize {
+			return nil, fail(CodeBadRequest, "size 须为 %d 到 %d 之间的像素数", MinQRSize, MaxQRSize)
+		}
+		size = n
+	}
+	payload, err := s.Payload(guid, strings.TrimSpace(p.Get("city")))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Operation(r.Context(), pr, guid); err != nil {
+		return nil, err
+	}
+	q, err := qrcode.New(string(payload), qrcode.Medium)
+	if err != nil {
+		return nil, internal(err)
+	}
+	png, err := q.PNG(size)
+	if err != nil {
+		return nil, internal(err)
+	}
+	return png, nil
+}

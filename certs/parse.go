@@ -50,7 +50,7 @@ func ParseCertificates(data []byte) ([]*smx509.Certificate, error) {
 	if len(data) > MaxBundleSize {
 		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrMalformedCertificate, len(data), MaxBundleSize)
 	}
-	trimmed := bytes.TrimSpace(data)
+	trimmed := trimText(data)
 	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
 		var out []*smx509.Certificate
 		rest := trimmed
@@ -94,7 +94,7 @@ func ParseCertificates(data []byte) ([]*smx509.Certificate, error) {
 
 // certificateDER finds the DER of the first certificate in data.
 func certificateDER(data []byte) ([]byte, error) {
-	trimmed := bytes.TrimSpace(data)
+	trimmed := trimText(data)
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("%w: empty input", ErrMalformedCertificate)
 	}
@@ -169,6 +169,9 @@ func isHex(s string) bool {
 // is returned as is. Signatures, envelopes and certificates reach scansign
 // in all of these shapes.
 func DecodeBinary(data []byte) ([]byte, error) {
+	if IsDERElement(data) {
+		return data, nil
+	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return nil, errors.New("certs: empty input")
@@ -196,3 +199,39 @@ func EncodePEM(cert *smx509.Certificate) []byte {
 }
 
 func pemDecode(b []byte) (*pem.Block, []byte) { return pem.Decode(b) }
+
+// IsDERElement reports whether b is exactly one ASN.1 element with a
+// definite length (binary DER, not text). Binary input must never be
+// whitespace-trimmed: a signature or certificate may end in 0x20 or 0x0a.
+func IsDERElement(b []byte) bool {
+	if len(b) < 2 || b[0]&0x1f == 0x1f {
+		return false
+	}
+	n, l := 0, int(b[1])
+	hdr := 2
+	switch {
+	case l < 0x80:
+		n = l
+	case l == 0x80:
+		return false
+	default:
+		k := l & 0x7f
+		if k > 4 || len(b) < 2+k {
+			return false
+		}
+		for i := 0; i < k; i++ {
+			n = n<<8 | int(b[2+i])
+		}
+		hdr += k
+	}
+	return n >= 0 && hdr+n == len(b)
+}
+
+// trimText trims surrounding whitespace from text input, leaving binary
+// DER untouched.
+func trimText(b []byte) []byte {
+	if IsDERElement(b) {
+		return b
+	}
+	return bytes.TrimSpace(b)
+}

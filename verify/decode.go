@@ -7,6 +7,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"strings"
+
+	"github.com/scansign/scansign/certs"
 )
 
 // DecodeSignature turns a signature as it arrives — base64 (either
@@ -14,6 +16,12 @@ import (
 // "CMS", "SIGNATURE"), or binary DER/raw bytes — into bytes. Text that is
 // none of these is returned as is (binary input).
 func DecodeSignature(in []byte) ([]byte, error) {
+	if len(in) == 0 {
+		return nil, errors.New("verify: empty signature")
+	}
+	if !isText(in) || certs.IsDERElement(in) {
+		return in, nil // binary: never trim (it may end in 0x20 or 0x0a)
+	}
 	t := bytes.TrimSpace(in)
 	if len(t) == 0 {
 		return nil, errors.New("verify: empty signature")
@@ -24,9 +32,6 @@ func DecodeSignature(in []byte) ([]byte, error) {
 			return nil, errors.New("verify: unreadable PEM block")
 		}
 		return block.Bytes, nil
-	}
-	if !isText(t) {
-		return t, nil
 	}
 	s := strings.Map(func(r rune) rune {
 		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {

@@ -415,10 +415,25 @@ func rsToDER(rs []byte) []byte {
 	return der
 }
 
+// plausibleRaw tells a raw signature (SM2 DER or r||s, RSA of a usual
+// size) from garbage when there is no certificate to check it with.
+func plausibleRaw(sig []byte) bool {
+	switch len(sig) {
+	case 64, 128, 256, 384, 512:
+		return true
+	}
+	var rs struct{ R, S *big.Int }
+	rest, err := asn1.Unmarshal(sig, &rs)
+	return err == nil && len(rest) == 0
+}
+
 // verifyRaw checks a raw SM2 or RSA signature against req.Cert.
 func (v *Verifier) verifyRaw(ctx context.Context, req Request, res *Result) *Result {
 	res.ContentChecked = true
 	if len(req.Cert) == 0 {
+		if !plausibleRaw(req.Signature) {
+			return res.fail(ReasonMalformed, "neither a PKCS#7 SignedData nor a raw SM2/RSA signature")
+		}
 		return res.fail(ReasonNoSignerCert, "a raw signature needs the signer's certificate (pubCert)")
 	}
 	cert, err := certs.ParseCertificate(req.Cert)

@@ -166,3 +166,16 @@ func pdfsigReport(t testing.TB, pki *testPKI, path string) []string {
 }
 
 func hexOf(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
+
+// vfychain fails the test unless NSS, with the test database, finds the
+// leaf's chain good for signing.
+func vfychain(t testing.TB, pki *testPKI, leaf string) {
+	t.Helper()
+	needTool(t, "vfychain")
+	_, l := pki.identity(t, leaf)
+	issuing, _ := pki.m.CA(l.Issuer)
+	out, err := run(t, "vfychain", "-d", "sql:"+pki.nss(t), "-u", "4", "-a", l.CertPath, "-a", issuing.CertPath)
+	if err != nil || !strings.Contains(out, "Chain is good") {
+		t.Fatalf("vfychain %s: %v\n%s", leaf, err, out)
+	}
+}

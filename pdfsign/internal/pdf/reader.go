@@ -253,7 +253,7 @@ func (r *Reader) readSection(off int64) (Section, error) {
 			return sec, err
 		}
 		sec.Trailer = trailer
-		r.merge(&sec, entries, true)
+		r.merge(&sec, entries)
 		return sec, nil
 	}
 	sec.Kind = XRefTable
@@ -278,17 +278,27 @@ func (r *Reader) readSection(off int64) (Section, error) {
 			used = append(used, e)
 		}
 	}
-	r.merge(&sec, used, true)
+	r.merge(&sec, used)
 	if x, ok := sec.Trailer["XRefStm"].(Integer); ok {
 		sec.Kind = XRefHybrid
 		se, _, err := r.readXRefStream(int64(x))
 		if err != nil {
 			return sec, fmt.Errorf("hybrid /XRefStm: %w", err)
 		}
-		r.merge(&sec, se, true)
+		r.merge(&sec, se)
 	}
-	r.merge(&sec, free, true)
+	r.merge(&sec, free)
 	return sec, nil
+}
+
+// InUse reports whether the section defines object num as in use (directly
+// or in an object stream), with its generation.
+func (s Section) InUse(num int) (gen int, ok bool) {
+	e, found := s.inUse[num]
+	if !found || e.typ == entryFree {
+		return 0, false
+	}
+	return e.gen, true
 }
 
 type numEntry struct {
@@ -296,7 +306,7 @@ type numEntry struct {
 	xrefEntry
 }
 
-func (r *Reader) merge(sec *Section, es []numEntry, record bool) {
+func (r *Reader) merge(sec *Section, es []numEntry) {
 	for _, e := range es {
 		if _, known := sec.inUse[e.num]; known {
 			continue

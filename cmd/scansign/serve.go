@@ -2,12 +2,290 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/scansign/scansign/relay"
+	"github.com/scansign/scansign/relay/store"
+	"github.com/scansign/scansign/relay/store/boltstore"
+	"github.com/scansign/scansign/relay/store/pgstore"
 )
 
-// runServe is replaced by the issue that builds it.
+// runServe is `scansign serve`: the relay and the HTTP APIs on one router.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "scansign serve: %v\n", errNotBuilt)
-	return exitUsage
+	cfg, err := loadConfig(args, os.Getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign serve: %v\n", err)
+		return exitUsage
+	}
+	log := newLogger(cfg, stderr)
+	srv, err := newServer(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign serve: %v\n", err)
+		return exitUsage
+	}
+	defer srv.close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign serve: %v\n", err)
+		return exitUsage
+	}
+	if err := srv.serve(ctx, ln); err != nil {
+		log.Error("server stopped", "err", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+// server holds what `serve` runs. Later parts add their services as fields,
+// build them in newServer, and mount them in routes.
+type server struct {
+	cfg   *Config
+	log   *slog.Logger
+	store store.Store
+	relay *relay.Service
+}
+
+// newServer opens the store and builds the services.
+func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
+	if cfg.Dev {
+		log.Warn("DEVELOPMENT MODE: the accounts dev-system (system) and dev-app (app) with their documented secrets " +
+			"are enabled and public; listening on loopback only. Never run --dev where others can reach it.")
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	accounts := make([]relay.Account, 0, len(cfg.Relay.Accounts))
+	for _, a := range cfg.Relay.Accounts {
+		accounts = append(accounts, relay.Account{Name: a.Name, Role: relay.Role(a.Role), SecretHash: a.SecretHash})
+	}
+	svc, err := relay.New(relay.Config{
+		Store: st, Accounts: accounts, PublicURL: cfg.PublicURL, Cities: cfg.Relay.Cities,
+		OperationTTL: cfg.Relay.OpTTL, TokenTTL: cfg.Relay.TokenTTL, ExpiredGrace: cfg.Relay.ExpiredGrace,
+		Limits:      relay.Limits{BodyBytes: int64(cfg.Relay.BodyLimit)},
+		MaxFailures: cfg.Relay.MaxFailures, Logger: log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &server{cfg: cfg, log: log, store: st, relay: svc}, nil
+}
+
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		st, err := pgstore.Open(octx, cfg.DatabaseURL, pgstore.Options{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		log.Info("store: PostgreSQL")
+		return st, nil
+	}
+	st, err := boltstore.Open(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("store: embedded", "file", filepath.Join(cfg.Data, boltstore.FileName))
+	return st, nil
+}
+
+func (s *server) close() {
+	if err := s.store.Close(); err != nil {
+		s.log.Error("closing the store", "err", err)
+	}
+}
+
+// routes builds the one router every HTTP surface hangs on.
+func (s *server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(withRequestID, s.accessLog, s.recoverer)
+	if len(s.cfg.TrustedProxies) > 0 {
+		r.Use(middleware.ClientIPFromXFF(s.cfg.TrustedProxies...))
+	}
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		relay.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := s.relay.Ready(ctx); err != nil {
+			s.log.ErrorContext(r.Context(), "not ready: store unreachable", "err", err)
+			relay.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
+			return
+		}
+		relay.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mount := func(r chi.Router) {
+		s.relay.Mount(r) // /grantToken … /saveCaMessageResult, /qrcode
+		// Later parts mount their guide endpoints here (/getSealImg, /api/getSeal).
+		r.Route("/api/v1", func(api chi.Router) {
+			api.Use(s.relay.RequireSystem)
+			s.mountAPIv1(api)
+		})
+	}
+	if s.cfg.PathPrefix != "" {
+		r.Route(s.cfg.PathPrefix, mount)
+	} else {
+		mount(r)
+	}
+	return r
+}
+
+// mountAPIv1 is where the REST API for trading systems goes (/api/v1/…):
+// every route here has a system token's Principal in its context
+// (relay.PrincipalFrom); routes on one operation add
+// s.relay.RequireBound("guid").
+func (s *server) mountAPIv1(api chi.Router) {}
+
+// serve runs the HTTP server on ln until ctx ends, then lets in-flight
+// requests finish (up to the shutdown timeout).
+func (s *server) serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	purgeCtx, stopPurge := context.WithCancel(context.Background())
+	defer stopPurge()
+	go s.relay.RunPurge(purgeCtx, 0)
+
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	s.log.Info("listening", "addr", ln.Addr().String(), "tls", s.cfg.TLSCert != "", "public_url", s.cfg.PublicURL, "path_prefix", s.cfg.PathPrefix)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// --- logging ---------------------------------------------------------------
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(requestIDHandler{h})
+}
+
+type requestIDKey struct{}
+
+// requestIDHandler adds the request id of the context to every record, so
+// a service's log lines tie to the access log line.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(a)}
+}
+
+func (h requestIDHandler) WithGroup(n string) slog.Handler { return requestIDHandler{h.Handler.WithGroup(n)} }
+
+// withRequestID takes a well-formed X-Request-Id from the caller or makes
+// one, puts it in the context and echoes it.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog logs one line per request: method, path (never the query
+// string or body: they carry tokens, secrets, messages and values),
+// status, size, duration.
+func (s *server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		s.log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+			"bytes", ww.BytesWritten(), "ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
+	})
+}
+
+// recoverer turns a panic into a logged 500 with the guide's JSON body.
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				relay.WriteJSON(w, http.StatusInternalServerError, relay.Failure{InvokeCode: relay.CodeInternal, FailMessage: "服务内部错误，请稍后重试"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }

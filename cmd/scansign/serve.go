@@ -232,7 +232,9 @@ func (h requestIDHandler) WithAttrs(a []slog.Attr) slog.Handler {
 	return requestIDHandler{h.Handler.WithAttrs(a)}
 }
 
-func (h requestIDHandler) WithGroup(n string) slog.Handler { return requestIDHandler{h.Handler.WithGroup(n)} }
+func (h requestIDHandler) WithGroup(n string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(n)}
+}
 
 // withRequestID takes a well-formed X-Request-Id from the caller or makes
 // one, puts it in the context and echoes it.

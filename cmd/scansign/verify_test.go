@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/sign"
+)
+
+var (
+	vPKIOnce sync.Once
+	vPKI     *devpki.Manifest
+	vPKIDir  string
+	vPKIErr  error
+)
+
+// initPKI runs `scansign pki init` once into a temporary directory.
+func vInitPKI(t *testing.T) *devpki.Manifest {
+	t.Helper()
+	vPKIOnce.Do(func() {
+		vPKIDir, vPKIErr = os.MkdirTemp("", "scansign-cli-pki-")
+		if vPKIErr != nil {
+			return
+		}
+		var out, errb bytes.Buffer
+		if code := dispatch(context.Background(), []string{"pki", "init", "--dir", vPKIDir}, &out, &errb); code != exitOK {
+			vPKIErr = &vCLIError{code, errb.String()}
+			return
+		}
+		vPKI, vPKIErr = devpki.Load(vPKIDir)
+	})
+	if vPKIErr != nil {
+		t.Fatal(vPKIErr)
+	}
+	return vPKI
+}
+
+type vCLIError struct {
+	code   int
+	stderr string
+}
+
+func (e *vCLIError) Error() string { return e.stderr }
+
+func vrun(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := dispatch(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestPKIInitAndIssue(t *testing.T) {
+	m := vInitPKI(t)
+	if len(m.Leaves) != 10 || len(m.CAs) != 6 {
+		t.Fatalf("manifest: %d leaves, %d CAs", len(m.Leaves), len(m.CAs))
+	}
+	for _, l := range m.Leaves {
+		for _, p := range []string{l.CertPath, l.ChainPath, l.KeyPath, l.EncKeyPath, l.PFXPath} {
+			if _, err := os.Stat(p); err != nil {
+				t.Errorf("%s: %v", l.Name, err)
+			}
+		}
+	}
+	code, out, stderr := vrun("pki", "issue", "--dir", vPKIDir, "--name", "extra-org", "--alg", "rsa", "--kind", "organisation", "--cn", "示例公司", "--json")
+	if code != exitOK {
+		t.Fatalf("pki issue: %d %s", code, stderr)
+	}
+	var leaf devpki.Leaf
+	if err := json.Unmarshal([]byte(out), &leaf); err != nil || leaf.Serial == "" || leaf.CreditCode == "" || !leaf.Trusted {
+		t.Fatalf("pki issue output %s: %v", out, err)
+	}
+	code, out, _ = vrun("verify", "cert", "--in", leaf.CertPath, "--trust", m.TrustDir, "--cert-type", "1")
+	if code != exitOK || !strings.Contains(out, "VALID") || !strings.Contains(out, leaf.CreditCode) {
+		t.Errorf("verify cert on the issued leaf: %d\n%s", code, out)
+	}
+	if code, _, _ := vrun("pki", "issue", "--dir", vPKIDir, "--name", "extra-org"); code != exitUsage {
+		t.Errorf("duplicate name: exit %d", code)
+	}
+	for _, args := range [][]string{{"pki"}, {"pki", "init"}, {"pki", "bogus"}, {"pki", "issue", "--dir", vPKIDir}, {"pki", "issue", "--dir", vPKIDir, "--name", "x", "--alg", "dsa"}} {
+		if code, _, _ := vrun(args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+func TestVerifySigCLI(t *testing.T) {
+	m := vInitPKI(t)
+	dir := t.TempDir()
+	nonce := "f7c54891-adad-4f32-9994-83d70a7204a2"
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	load := func(name string) *devpki.Leaf { l, _ := m.Leaf(name); return l }
+	person := load("sm2-person")
+	id, err := person.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	attached, _ := sign.PKCS7([]byte(nonce), id.Signer, id.Certificate, sign.Options{})
+	detached, _ := sign.PKCS7([]byte(nonce), id.Signer, id.Certificate, sign.Options{Detached: true})
+	raw, _ := sign.SM2(id.Signer, []byte(nonce), sign.RawOptions{})
+	exp, _ := load("sm2-expired").Identity()
+	expired, _ := sign.PKCS7([]byte(nonce), exp.Signer, exp.Certificate, sign.Options{})
+	content := write("content.txt", []byte(nonce))
+	trust := m.TrustDir
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"attached", []string{"--in", write("a.p7s", attached)}, exitOK, "VALID"},
+		{"attached base64", []string{"--in", write("a.b64", []byte(vb64(attached))), "--content-text", nonce}, exitOK, "matched as bytes"},
+		{"detached", []string{"--in", write("d.p7s", detached), "--content-file", content}, exitOK, "pkcs7-detached"},
+		{"detached wrong content", []string{"--in", write("d2.p7s", detached), "--content-text", "other"}, exitInvalid, "content-mismatch"},
+		{"raw", []string{"--in", write("r.sig", raw), "--content-file", content, "--cert", person.CertPath}, exitOK, "raw-sm2"},
+		{"raw without cert", []string{"--in", write("r2.sig", raw), "--content-file", content}, exitInvalid, "no-signer-cert"},
+		{"expired", []string{"--in", write("e.p7s", expired)}, exitInvalid, "expired"},
+		{"expired at a past time", []string{"--in", write("e2.p7s", expired), "--at", exp.Certificate.NotAfter.Add(-3600e9).Format("2006-01-02T15:04:05Z07:00")}, exitOK, "VALID"},
+		{"wrong cert type", []string{"--in", write("w.p7s", attached), "--cert-type", "1"}, exitInvalid, "wrong-cert-type"},
+		{"garbage", []string{"--in", write("g.bin", []byte("not a signature at all"))}, exitInvalid, "malformed"},
+	} {
+		args := append([]string{"verify", "sig", "--trust", trust}, tc.args...)
+		code, out, stderr := vrun(args...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d (want %d)\n%s%s", tc.name, code, tc.code, out, stderr)
+		}
+	}
+	// --json carries at least valid, reason, signer.serial/subject/certType.
+	code, out, _ := vrun("verify", "sig", "--trust", trust, "--in", filepath.Join(dir, "a.p7s"), "--json")
+	var res struct {
+		Valid  bool   `json:"valid"`
+		Reason string `json:"reason"`
+		Signer struct {
+			Serial   string `json:"serial"`
+			Subject  string `json:"subject"`
+			CertType int    `json:"certType"`
+		} `json:"signer"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || !res.Valid || res.Reason != "" ||
+		res.Signer.Serial != person.Serial || !strings.Contains(res.Signer.Subject, "CN=张三") || res.Signer.CertType != 2 {
+		t.Errorf("--json: %d %s %v", code, out, err)
+	}
+	// Usage and I/O errors exit 2.
+	for _, args := range [][]string{
+		{"verify"}, {"verify", "sig"}, {"verify", "sig", "--in", content},
+		{"verify", "sig", "--in", "/nonexistent", "--trust", trust},
+		{"verify", "sig", "--in", content, "--trust", "/nonexistent"},
+		{"verify", "sig", "--in", content, "--trust", trust, "--content-text", "a", "--content-hex", "ab"},
+		{"verify", "sig", "--in", content, "--trust", trust, "--at", "yesterday"},
+		{"verify", "sig", "--in", content, "--trust", trust, "--content-hex", "xyz"},
+		{"verify", "cert", "--trust", trust},
+		{"verify", "nope"},
+	} {
+		if code, _, _ := vrun(args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	if code, out, _ := vrun("verify", "cert", "--in", load("rsa-revoked").CertPath, "--trust", trust); code != exitInvalid || !strings.Contains(out, "revoked") {
+		t.Errorf("verify cert revoked: %d %s", code, out)
+	}
+}
+
+// TestREADMEExample runs the README's verification example: a dev PKI
+// from `pki init`, a signature made by the OpenSSL CLI, checked by
+// `verify sig`.
+func TestREADMEExample(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("openssl is required under CI")
+		}
+		t.Skip("openssl not installed")
+	}
+	m := vInitPKI(t)
+	dir := t.TempDir()
+	msg := filepath.Join(dir, "nonce.txt")
+	os.WriteFile(msg, []byte("f7c54891-adad-4f32-9994-83d70a7204a2"), 0o644)
+	l, _ := m.Leaf("rsa-person")
+	sig := filepath.Join(dir, "nonce.p7s")
+	cmd := exec.Command(openssl, "cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-in", msg,
+		"-signer", l.CertPath, "-inkey", l.KeyPath, "-outform", "DER", "-out", sig)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	code, out, stderr := vrun("verify", "sig", "--in", sig, "--content-file", msg, "--trust", m.TrustDir)
+	if code != exitOK || !strings.Contains(out, "VALID") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	sl, _ := m.Leaf("sm2-person")
+	rawSig := filepath.Join(dir, "nonce.sm2")
+	cmd = exec.Command(openssl, "pkeyutl", "-sign", "-inkey", sl.KeyPath, "-rawin", "-digest", "sm3",
+		"-pkeyopt", "distid:1234567812345678", "-in", msg, "-out", rawSig)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	code, out, stderr = vrun("verify", "sig", "--in", rawSig, "--cert", sl.CertPath, "--content-file", msg, "--trust", m.TrustDir, "--json")
+	if code != exitOK || !strings.Contains(out, `"format": "raw-sm2"`) {
+		t.Fatalf("raw SM2: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+func vb64(b []byte) string {
+	return base64.StdEncoding.EncodeToString(b)
+}

@@ -268,4 +268,3 @@ func report(stdout, stderr io.Writer, res *verify.Result, asJSON bool) int {
 	}
 	return code
 }
-

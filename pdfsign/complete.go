@@ -84,7 +84,7 @@ func Complete(ctx context.Context, src io.ReaderAt, size int64, ans Answer, opts
 			return nil, fail(CodeMalformed, "签名字典中的摘要算法无效", "the signature dictionary names an unknown digest", err)
 		}
 	}
-	sigBytes, err := decodeSignature(ans.Signature)
+	sigBytes, err := verify.DecodeSignature(ans.Signature)
 	if err != nil || len(sigBytes) == 0 {
 		return nil, fail(CodeBadSignature, "签名值为空或无法解码", "the signature is empty or cannot be decoded", err)
 	}
@@ -422,16 +422,4 @@ func (c *completion) write(dst io.Writer, hexSig []byte, streaming bool) error {
 		return fmt.Errorf("pdfsign: write: %w", err)
 	}
 	return nil
-}
-
-// decodeSignature takes binary signatures as they are and text ones
-// (base64, hex, PEM) through verify.DecodeSignature, which trims white
-// space: a binary signature may begin or end with bytes that look like it.
-func decodeSignature(in []byte) ([]byte, error) {
-	for _, c := range in {
-		if c < 0x20 && c != '\r' && c != '\n' && c != '\t' || c > 0x7e {
-			return in, nil
-		}
-	}
-	return verify.DecodeSignature(in)
 }

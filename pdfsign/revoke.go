@@ -77,7 +77,7 @@ func Revoke(ctx context.Context, src io.ReaderAt, size int64, req RevokeRequest,
 	}
 	sealCert := sr.Verification.SignerCert
 
-	sigBytes, err := decodeSignature(req.Signature)
+	sigBytes, err := verify.DecodeSignature(req.Signature)
 	if err != nil || len(sigBytes) == 0 {
 		return nil, fail(CodeBadSignature, "撤章签名为空或无法解码", "the revocation signature is empty or cannot be decoded", err)
 	}

@@ -295,7 +295,9 @@ func TestAnswersAreNotRetried(t *testing.T) {
 			w.Write([]byte(strings.Repeat("x", 200<<10)))
 			w.Write([]byte(`"}`))
 		}, ErrBadAnswer},
-		{"error code", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"code":"500","message":"签章服务内部错误"}`)) }, ErrCompanyError},
+		{"error code", func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"code":"500","message":"签章服务内部错误"}`))
+		}, ErrCompanyError},
 		{"connection dropped mid-answer", func(w http.ResponseWriter, r *http.Request) {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {

@@ -40,6 +40,11 @@ type CompleteOptions struct {
 	At time.Time
 	// CertType requires a person or organisation certificate; 0 any.
 	CertType certs.CertType
+	// AllowUntrusted accepts a signer whose chain does not verify (only for
+	// local signing tools, where the key holder signs their own file and
+	// trust is judged later by whoever verifies it); the signature and the
+	// digest are still checked.
+	AllowUntrusted bool
 	// Streaming lets Complete write dst while it checks the digest, in one
 	// concurrent pass: faster for large files, but on failure dst holds a
 	// partial result the caller must discard (a temporary file). Without
@@ -139,7 +144,7 @@ func Complete(ctx context.Context, src io.ReaderAt, size int64, ans Answer, opts
 			return nil, err
 		}
 	}
-	if !res.Valid {
+	if !res.Valid && !(opts.AllowUntrusted && trustReason(res.Reason)) {
 		return nil, refusal(res)
 	}
 	room := len(sig.contents)
@@ -299,7 +304,7 @@ func (c *completion) rawToCMS(opts CompleteOptions, raw []byte, ans Answer, sig 
 		if res.Reason == verify.ReasonBadSignature || res.Reason == verify.ReasonContentMismatch {
 			continue
 		}
-		if !res.Valid {
+		if !res.Valid && !(opts.AllowUntrusted && trustReason(res.Reason)) {
 			return res, nil, nil
 		}
 		// The attributes must carry this document's digest.
@@ -364,13 +369,22 @@ func normaliseSM2(sig []byte) []byte {
 	return der
 }
 
+// trustReason reports whether a verification failed only on the chain.
+func trustReason(r verify.Reason) bool {
+	switch r {
+	case verify.ReasonUntrusted, verify.ReasonExpired, verify.ReasonNotYetValid, verify.ReasonRevoked:
+		return true
+	}
+	return false
+}
+
 // refusal turns a failed verification into an Error with its reason.
 func refusal(res *verify.Result) error {
 	code := CodeBadSignature
-	switch res.Reason {
-	case verify.ReasonContentMismatch:
+	switch {
+	case res.Reason == verify.ReasonContentMismatch:
 		code = CodeDigestMismatch
-	case verify.ReasonUntrusted, verify.ReasonExpired, verify.ReasonNotYetValid, verify.ReasonRevoked, verify.ReasonWrongCertType:
+	case trustReason(res.Reason) || res.Reason == verify.ReasonWrongCertType:
 		code = CodeUntrusted
 	}
 	return &Error{Code: code, Message: "签名验证未通过：" + res.Message, English: "the signature does not verify: " + res.MessageEn + detail(res), Err: fmt.Errorf("%s", res.Reason)}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func corpusPDF(name string) string { return filepath.Join("..", "..", "testdata", "pdf", name) }
+
+func sealPNG(t *testing.T) string {
+	p := filepath.Join("..", "..", "testdata", "seals", "round-company.png")
+	if _, err := os.Stat(p); err != nil {
+		t.Skip("no sample seal image")
+	}
+	return p
+}
+
+func needCLI(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is required under CI", tool)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+}
+
+// TestPDFSignVerifyRevoke: sign twice (SM2 key+cert, RSA .pfx), verify
+// with exit 0 and extracted seals, qpdf --check, take the last seal back
+// with a PKCS#7 that OpenSSL makes, and get the first signed file back.
+func TestPDFSignVerifyRevoke(t *testing.T) {
+	needCLI(t, "qpdf", "openssl")
+	m := vInitPKI(t)
+	dir := t.TempDir()
+	sm2, _ := m.Leaf("sm2-person")
+	rsa, _ := m.Leaf("rsa-org")
+	one, two := filepath.Join(dir, "one.pdf"), filepath.Join(dir, "two.pdf")
+	seal := sealPNG(t)
+	if code, _, errs := vrun("pdf", "sign", "--in", corpusPDF("qpdf-rotated.pdf"), "--out", one, "--key", sm2.KeyPath, "--cert", sm2.ChainPath,
+		"--trust", m.TrustDir, "--seal", seal, "--page", "2", "--x", "2", "--y", "2", "--width", "4", "--height", "4"); code != exitOK {
+		t.Fatalf("sign sm2: %d %s", code, errs)
+	}
+	if code, _, errs := vrun("pdf", "sign", "--in", one, "--out", two, "--pfx", rsa.PFXPath, "--password", rsa.PFXPass,
+		"--seal", seal, "--page", "1", "--x", "7", "--y", "2", "--seal-width", "4", "--seal-height", "4"); code != exitOK {
+		t.Fatalf("sign rsa: %d %s", code, errs)
+	}
+	if out, err := exec.Command("qpdf", "--check", two).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf --check: %v\n%s", err, out)
+	}
+	seals := filepath.Join(dir, "seals")
+	code, out, errs := vrun("pdf", "verify", "--in", two, "--trust", m.TrustDir, "--json", "--extract-seals", seals)
+	if code != exitOK {
+		t.Fatalf("verify: %d %s %s", code, out, errs)
+	}
+	var rep struct {
+		Valid      bool
+		Signatures []struct {
+			FieldName string
+			Page      int
+			Hash      string
+			Valid     bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.Valid || len(rep.Signatures) != 2 || rep.Signatures[0].Page != 2 {
+		t.Fatalf("report: %v %s", err, out)
+	}
+	if files, _ := os.ReadDir(seals); len(files) != 2 {
+		t.Fatalf("extracted %d seal images", len(files))
+	}
+	// 撤章 with a PKCS#7 made by OpenSSL over the last seal's hash.
+	hashFile, p7 := filepath.Join(dir, "hash.txt"), filepath.Join(dir, "revoke.p7")
+	os.WriteFile(hashFile, []byte(rep.Signatures[1].Hash), 0o644)
+	if out, err := exec.Command("openssl", "cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-md", "sha256",
+		"-in", hashFile, "-signer", rsa.CertPath, "-inkey", rsa.KeyPath, "-out", p7).CombinedOutput(); err != nil {
+		t.Fatalf("openssl cms -sign: %v\n%s", err, out)
+	}
+	back := filepath.Join(dir, "back.pdf")
+	if code, _, errs := vrun("pdf", "revoke", "--in", two, "--out", back, "--sig", p7, "--trust", m.TrustDir); code != exitOK {
+		t.Fatalf("revoke: %d %s", code, errs)
+	}
+	a, _ := os.ReadFile(back)
+	b, _ := os.ReadFile(one)
+	if !bytes.Equal(a, b) {
+		t.Fatal("revoke did not give back the file before the seal")
+	}
+	// Revoking with the SM2 seal's signer is refused, exit 1, nothing written.
+	if code, _, errs := vrun("pdf", "revoke", "--in", two, "--out", filepath.Join(dir, "x.pdf"), "--sig", p7, "--field", rep.Signatures[0].FieldName, "--trust", m.TrustDir); code != exitInvalid || !strings.Contains(errs, "not-latest") {
+		t.Fatalf("revoke not latest: %d %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.pdf")); err == nil {
+		t.Fatal("a refused revoke wrote its output")
+	}
+}
+
+// TestPDFPrepareCompleteWithOpenSSL: the raw signature over the signed
+// attributes is made by OpenSSL, not by us.
+func TestPDFPrepareCompleteWithOpenSSL(t *testing.T) {
+	needCLI(t, "openssl")
+	m := vInitPKI(t)
+	dir := t.TempDir()
+	rsa, _ := m.Leaf("rsa-person")
+	prepared, attrs, sig, signed := filepath.Join(dir, "p.pdf"), filepath.Join(dir, "attrs.der"), filepath.Join(dir, "sig.bin"), filepath.Join(dir, "s.pdf")
+	code, out, errs := vrun("pdf", "prepare", "--in", corpusPDF("qpdf-xref-stream.pdf"), "--out", prepared, "--cert", rsa.CertPath,
+		"--seal", sealPNG(t), "--page", "1", "--x", "1", "--y", "1", "--width", "3", "--height", "3", "--attrs-out", attrs, "--json")
+	if code != exitOK {
+		t.Fatalf("prepare: %d %s", code, errs)
+	}
+	var p map[string]any
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p["digestAlgorithm"] != "SHA-256" {
+		t.Fatalf("prepare output: %v %s", err, out)
+	}
+	if out, err := exec.Command("openssl", "dgst", "-sha256", "-sign", rsa.KeyPath, "-out", sig, attrs).CombinedOutput(); err != nil {
+		t.Fatalf("openssl dgst -sign: %v\n%s", err, out)
+	}
+	if code, _, errs := vrun("pdf", "complete", "--in", prepared, "--out", signed, "--sig", sig, "--cert", rsa.ChainPath, "--trust", m.TrustDir); code != exitOK {
+		t.Fatalf("complete: %d %s", code, errs)
+	}
+	if code, out, _ := vrun("pdf", "verify", "--in", signed, "--trust", m.TrustDir); code != exitOK || !strings.Contains(out, "VALID") {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+	// Completing with the signature of other data is refused (exit 1).
+	os.WriteFile(sig, bytes.Repeat([]byte{7}, 256), 0o644)
+	if code, _, errs := vrun("pdf", "complete", "--in", prepared, "--out", filepath.Join(dir, "bad.pdf"), "--sig", sig, "--cert", rsa.CertPath, "--trust", m.TrustDir); code != exitInvalid {
+		t.Fatalf("bad signature: %d %s", code, errs)
+	}
+}
+
+func TestPDFVerifyExitCodes(t *testing.T) {
+	m := vInitPKI(t)
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"pdf", "verify", "--in", corpusPDF("gs-basic.pdf"), "--trust", m.TrustDir}, exitInvalid},       // no signature
+		{[]string{"pdf", "verify", "--in", corpusPDF("poppler-signed.pdf"), "--trust", m.TrustDir}, exitInvalid}, // untrusted signer
+		{[]string{"pdf", "verify", "--in", corpusPDF("broken-not-pdf.pdf"), "--trust", m.TrustDir}, exitUsage},   // not a PDF
+		{[]string{"pdf", "verify", "--in", filepath.Join(t.TempDir(), "missing.pdf"), "--trust", m.TrustDir}, exitUsage},
+		{[]string{"pdf", "verify", "--in", corpusPDF("gs-basic.pdf")}, exitUsage}, // no --trust
+		{[]string{"pdf", "frobnicate"}, exitUsage},
+		{[]string{"pdf", "prepare", "--in", corpusPDF("qpdf-encrypted.pdf"), "--out", filepath.Join(t.TempDir(), "o.pdf"), "--seal", sealPNG(t)}, exitInvalid},
+	}
+	for _, c := range cases {
+		if code, out, errs := vrun(c.args...); code != c.code {
+			t.Errorf("%v: exit %d, want %d\n%s%s", c.args, code, c.code, out, errs)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package pdfsign
+
+import (
+	"bytes"
+	"context"
+	"encoding/asn1"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/sign"
+	vcms "github.com/scansign/scansign/verify/cms"
+)
+
+const bcClasspath = "/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar"
+
+// TestBouncyCastleVerifiesOurSeals: NSS (pdfsig) knows no SM2, so the CMS
+// of our SM2 seals goes to BouncyCastle, with the byte ranges as the
+// detached content (verify's Interop.java "verify" job). RSA ones too.
+func TestBouncyCastleVerifiesOurSeals(t *testing.T) {
+	for _, tool := range []string{"javac", "java"} {
+		needTool(t, tool)
+	}
+	for _, jar := range strings.Split(bcClasspath, ":") {
+		if _, err := os.Stat(jar); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("BouncyCastle missing under CI: %v", err)
+			}
+			t.Skip("BouncyCastle not installed")
+		}
+	}
+	pki := thePKI(t)
+	doc := corpus(t, "qpdf-xref-stream.pdf")
+	leaves := []string{"sm2-person", "sm2-org", "rsa-person"}
+	for i, leaf := range leaves {
+		doc, _ = seal(t, pki, doc, leaf, ShapeCMS, Placement{Page: 1, X: 1 + 4.5*float64(i), Y: 2})
+	}
+	rd, err := openDocument(bytes.NewReader(doc), int64(len(doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := rd.signatures()
+	if err != nil || len(sigs) != 3 {
+		t.Fatalf("%d signatures: %v", len(sigs), err)
+	}
+	dir := t.TempDir()
+	var jobs strings.Builder
+	for i, s := range sigs {
+		// The CMS without the zero padding, and the signed bytes.
+		var raw asn1.RawValue
+		if _, err := asn1.Unmarshal(s.contents, &raw); err != nil {
+			t.Fatal(err)
+		}
+		cmsFile, content := filepath.Join(dir, fmt.Sprintf("%d.p7", i)), filepath.Join(dir, fmt.Sprintf("%d.bin", i))
+		os.WriteFile(cmsFile, raw.FullBytes, 0o644)
+		os.WriteFile(content, append(append([]byte(nil), doc[:s.br[1]]...), doc[s.br[2]:s.end()]...), 0o644)
+		_, l := pki.identity(t, leaves[i])
+		ca, _ := pki.m.CA(l.Issuer)
+		fmt.Fprintf(&jobs, "%s\t%s\t%s\t%s\n", leaves[i], cmsFile, content, ca.CertPath)
+	}
+	jobFile := filepath.Join(dir, "jobs.tsv")
+	os.WriteFile(jobFile, []byte(jobs.String()), 0o644)
+	classes := t.TempDir()
+	if out, err := exec.Command("javac", "-nowarn", "-cp", bcClasspath, "-d", classes, filepath.Join("..", "testdata", "interop", "Interop.java")).CombinedOutput(); err != nil {
+		t.Fatalf("javac: %v\n%s", err, out)
+	}
+	out, err := exec.Command("java", "-cp", classes+":"+bcClasspath, "Interop", "verify", jobFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("java: %v\n%s", err, out)
+	}
+	for _, leaf := range leaves {
+		if !strings.Contains(string(out), leaf+"\tVALID") {
+			t.Fatalf("BouncyCastle on %s:\n%s", leaf, out)
+		}
+	}
+}
+
+// TestOtherVendorsSM2 verifies SM2 seals whose detached CMS another
+// implementation made, in both OID styles (GM/T 0010 content types with
+// SM2-1, and standard ones with SM3withSM2), embedded under
+// /adbe.pkcs7.detached.
+func TestOtherVendorsSM2(t *testing.T) {
+	pki := thePKI(t)
+	id, _ := pki.identity(t, "sm2-org")
+	for _, standard := range []bool{false, true} {
+		prepared, p := prepareFile(t, corpus(t, "mupdf-chinese.pdf"), PrepareRequest{
+			Seal: SealImage{Image: redSeal(t)}, Placement: Placement{Page: 1, X: 2, Y: 5, Width: 4, Height: 4}, Signer: id.Certificate,
+		})
+		p7, err := sign.PKCS7Digest(p.Digest, vcms.SM3, id.Signer, id.Certificate, sign.Options{StandardOIDs: standard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if _, err := Complete(context.Background(), bytes.NewReader(prepared), int64(len(prepared)), Answer{Signature: p7}, CompleteOptions{Verifier: pki.verifier}, &out); err != nil {
+			t.Fatalf("standard=%v: %v", standard, err)
+		}
+		rep := verifyPDF(t, pki.verifier, out.Bytes(), false)
+		s := rep.Signatures[0]
+		if !rep.Valid || s.DigestAlgorithm != "SM3" || s.Signer.Serial != certs.SerialHex(id.Certificate.SerialNumber) {
+			t.Fatalf("standard=%v: %+v", standard, s)
+		}
+		want := "gm"
+		if standard {
+			want = "standard"
+		}
+		if s.Verification.OIDStyle != want {
+			t.Fatalf("OID style %s, want %s", s.Verification.OIDStyle, want)
+		}
+	}
+}

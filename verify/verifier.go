@@ -39,6 +39,7 @@ type Options struct {
 type Verifier struct {
 	trust *certs.TrustStore
 	opts  Options
+	facts *factsCache
 }
 
 // New returns a Verifier. With a nil trust store every signature fails
@@ -50,7 +51,7 @@ func New(trust *certs.TrustStore, opts Options) *Verifier {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{trust: trust, opts: opts}
+	return &Verifier{trust: trust, opts: opts, facts: newFactsCache(4096)}
 }
 
 // Trust returns the verifier's trust store.
@@ -331,7 +332,7 @@ func certKind(c *smx509.Certificate) cms.KeyKind {
 }
 
 func (v *Verifier) setSigner(res *Result, cert *smx509.Certificate) {
-	f := certs.FactsOf(cert, v.opts.Classifier)
+	f := v.facts.get(cert, v.opts.Classifier)
 	res.Signer = &f
 	res.SignerCert = cert
 }
@@ -362,8 +363,9 @@ func (v *Verifier) finish(ctx context.Context, res *Result, cert *smx509.Certifi
 	res.ChainCerts = chain.Certificates
 	res.ChainCached = chain.Cached
 	res.Warnings = append(res.Warnings, chain.Warnings...)
+	res.Chain = make([]string, 0, len(chain.Certificates))
 	for _, c := range chain.Certificates {
-		res.Chain = append(res.Chain, certs.FactsOf(c, nil).Subject)
+		res.Chain = append(res.Chain, v.facts.get(c, v.opts.Classifier).Subject)
 	}
 	if req.CertType != certs.CertTypeAny && res.Signer.CertType != req.CertType {
 		res.fail(ReasonWrongCertType, fmt.Sprintf("a %v certificate is required, the signer's is a %v certificate", req.CertType, res.Signer.CertType))

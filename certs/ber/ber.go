@@ -19,10 +19,14 @@ const MaxDepth = 64
 var ErrSyntax = errors.New("ber: syntax error")
 
 // ToDER converts the first BER element of in to DER and returns it with
-// the bytes that followed it.
+// the bytes that followed it. When in is already DER the result shares
+// its memory.
 func ToDER(in []byte) (der, rest []byte, err error) {
 	if len(in) == 0 {
 		return nil, nil, fmt.Errorf("%w: empty input", ErrSyntax)
+	}
+	if n, ok := derSize(in, 0); ok {
+		return in[:n:n], in[n:], nil // already DER: no copy
 	}
 	e, n, err := parse(in, 0)
 	if err != nil {
@@ -40,6 +44,68 @@ func ToDER(in []byte) (der, rest []byte, err error) {
 func IsDER(in []byte) bool {
 	der, rest, err := ToDER(in)
 	return err == nil && len(rest) == 0 && bytes.Equal(der, in)
+}
+
+// derSize reports the size of the DER element at in[0:] when everything in
+// it is already DER as ToDER would write it: definite, minimal lengths and
+// no constructed OCTET STRING. It allocates nothing, so DER input (the
+// common case) costs one walk.
+func derSize(in []byte, depth int) (int, bool) {
+	if depth > MaxDepth || len(in) < 2 {
+		return 0, false
+	}
+	pos := 1
+	if in[0]&0x1f == 0x1f {
+		for {
+			if pos >= len(in) || pos > 6 {
+				return 0, false
+			}
+			b := in[pos]
+			pos++
+			if b&0x80 == 0 {
+				break
+			}
+		}
+	}
+	if in[0] == 0x24 || pos >= len(in) {
+		return 0, false
+	}
+	constructed := in[0]&0x20 != 0
+	lb := in[pos]
+	pos++
+	length := 0
+	switch {
+	case lb < 0x80:
+		length = int(lb)
+	case lb == 0x80:
+		return 0, false
+	default:
+		nb := int(lb & 0x7f)
+		if nb > 4 || pos+nb > len(in) || in[pos] == 0 {
+			return 0, false
+		}
+		for i := 0; i < nb; i++ {
+			length = length<<8 | int(in[pos+i])
+		}
+		pos += nb
+		if length < 0x80 || length < 1<<(8*(nb-1)) {
+			return 0, false // not minimal
+		}
+	}
+	if length < 0 || length > len(in)-pos {
+		return 0, false
+	}
+	end := pos + length
+	if constructed {
+		for off := pos; off < end; {
+			n, ok := derSize(in[off:end], depth+1)
+			if !ok {
+				return 0, false
+			}
+			off += n
+		}
+	}
+	return end, true
 }
 
 type element struct {

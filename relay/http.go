@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/scansign/scansign/relay/store"
 )
 
 // ContentTypeJSON is what every JSON answer is labelled, as the guide has it.
@@ -184,17 +186,14 @@ func guidParam(p Params) (string, error) {
 	return c, nil
 }
 
-// authOp is the common start of the per-operation endpoints.
-func (s *Service) authOp(ctx context.Context, p Params) (Principal, string, error) {
+// authOp is the common start of the per-operation endpoints: the guid
+// parameter, then the token and the operation in one store read.
+func (s *Service) authOp(ctx context.Context, p Params) (Principal, store.Operation, error) {
 	guid, err := guidParam(p)
 	if err != nil {
-		return Principal{}, "", err
+		return Principal{}, store.Operation{}, err
 	}
-	pr, err := s.Authenticate(ctx, p.Get("token"))
-	if err != nil {
-		return Principal{}, "", err
-	}
-	return pr, guid, nil
+	return s.AuthenticateOperation(ctx, p.Get("token"), guid)
 }
 
 // getInitMessageResponse is the guide's example field for field: type is a
@@ -209,11 +208,11 @@ type getInitMessageResponse struct {
 }
 
 func (s *Service) handleGetInitMessage(r *http.Request, p Params) (any, error) {
-	pr, guid, err := s.authOp(r.Context(), p)
+	pr, op, err := s.authOp(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
-	op, err := s.GetInitMessage(r.Context(), pr, guid)
+	op, err = s.getInitMessage(r.Context(), pr, op)
 	if err != nil {
 		return nil, err
 	}
@@ -231,11 +230,7 @@ type resultResponse struct {
 }
 
 func (s *Service) handleGetCaMessageResult(r *http.Request, p Params) (any, error) {
-	pr, guid, err := s.authOp(r.Context(), p)
-	if err != nil {
-		return nil, err
-	}
-	op, err := s.Operation(r.Context(), pr, guid)
+	_, op, err := s.authOp(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +242,7 @@ type okResponse struct {
 }
 
 func (s *Service) handleSaveCaMessageResult(r *http.Request, p Params) (any, error) {
-	pr, guid, err := s.authOp(r.Context(), p)
+	pr, op, err := s.authOp(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -258,8 +253,8 @@ func (s *Service) handleSaveCaMessageResult(r *http.Request, p Params) (any, err
 	if !Status(st).Valid() {
 		return nil, fail(CodeBadRequest, "status 取值无效，应为 0 到 5")
 	}
-	if _, err := s.SaveResult(r.Context(), pr, guid, SaveRequest{
-		Status: Status(st), Value: p.Optional("value"), ExtMessage: p.Optional("extMessage"),
+	if _, err := s.transition(r.Context(), pr, op, Change{
+		Via: ViaSaveResult, To: Status(st), Value: p.Optional("value"), ExtMessage: p.Optional("extMessage"),
 	}); err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func (s *Service) handleQRCode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) qrPNG(r *http.Request, p Params) ([]byte, error) {
-	pr, guid, err := s.authOp(r.Context(), p)
+	pr, op, err := s.authOp(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +78,8 @@ func (s *Service) qrPNG(r *http.Request, p Params) ([]byte, error) {
 		}
 		size = n
 	}
-	payload, err := s.Payload(guid, strings.TrimSpace(p.Get("city")))
+	payload, err := s.Payload(op.GUID, strings.TrimSpace(p.Get("city")))
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.Operation(r.Context(), pr, guid); err != nil {
 		return nil, err
 	}
 	q, err := qrcode.New(string(payload), qrcode.Medium)

@@ -257,6 +257,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, internal(fmt.Errorf("read token: %w", err))
 	}
+	return s.principal(t)
+}
+
+// principal checks a stored token is still valid and makes its Principal.
+func (s *Service) principal(t store.Token) (Principal, error) {
 	if !s.now().Before(t.ExpiresAt) {
 		return Principal{}, fail(CodeUnauthorized, msgTokenExpired)
 	}
@@ -265,6 +270,41 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		return Principal{}, internal(fmt.Errorf("token with unknown role %q", t.Role))
 	}
 	return Principal{Account: t.Account, Role: role, GUID: t.GUID, ExpiresAt: t.ExpiresAt, hash: t.Hash}, nil
+}
+
+// AuthenticateOperation is Authenticate followed by Operation, in one
+// store read: the token must be valid (401) and bound to guid (401), the
+// operation must exist (404) and not have expired (410). Handlers of
+// per-operation endpoints start with it.
+func (s *Service) AuthenticateOperation(ctx context.Context, token, guid string) (Principal, store.Operation, error) {
+	if token == "" {
+		return Principal{}, store.Operation{}, fail(CodeUnauthorized, msgTokenMissing)
+	}
+	canon, ok := canonicalUUID(strings.TrimSpace(token))
+	if !ok {
+		return Principal{}, store.Operation{}, fail(CodeUnauthorized, msgTokenInvalid)
+	}
+	t, op, err := s.store.TokenWithOperation(ctx, hashToken(canon), guid)
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, store.Operation{}, fail(CodeUnauthorized, msgTokenInvalid)
+	}
+	if err != nil {
+		return Principal{}, store.Operation{}, internal(fmt.Errorf("read token and operation: %w", err))
+	}
+	p, err := s.principal(t)
+	if err != nil {
+		return p, store.Operation{}, err
+	}
+	if err := p.BoundTo(guid); err != nil {
+		return p, store.Operation{}, err
+	}
+	if op == nil {
+		return p, store.Operation{}, fail(CodeNotFound, msgUnknownGUID)
+	}
+	if !s.now().Before(op.ExpiresAt) {
+		return p, *op, fail(CodeExpired, msgExpired)
+	}
+	return p, *op, nil
 }
 
 // load reads an operation and refuses an expired one (404, 410).
@@ -359,6 +399,14 @@ func (s *Service) GetInitMessage(ctx context.Context, p Principal, guid string) 
 	op, err := s.Operation(ctx, p, guid)
 	if err != nil {
 		return op, err
+	}
+	return s.getInitMessage(ctx, p, op)
+}
+
+// getInitMessage is GetInitMessage on an operation already loaded for p.
+func (s *Service) getInitMessage(ctx context.Context, p Principal, op store.Operation) (store.Operation, error) {
+	if p.Role != RoleApp {
+		return store.Operation{}, fail(CodeForbidden, "只有 APP（app）账号可以获取初始化信息")
 	}
 	stage := Stage(op.Stage)
 	switch {

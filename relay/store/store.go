@@ -89,6 +89,10 @@ type Store interface {
 	PutToken(ctx context.Context, t Token) error
 	// Token reads a token by hash (ErrNotFound).
 	Token(ctx context.Context, h TokenHash) (Token, error)
+	// TokenWithOperation reads a token and the operation guid in one go
+	// (every per-operation call needs both): ErrNotFound if the token does
+	// not exist; a nil operation if the operation does not.
+	TokenWithOperation(ctx context.Context, h TokenHash, guid string) (Token, *Operation, error)
 
 	// CreateOperation stores op (whose Version must be 1) and binds the
 	// token bindTo to op.GUID, atomically: either both happen or neither.

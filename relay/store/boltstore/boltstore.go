@@ -162,6 +162,7 @@ func (s *Store) submit(ctx context.Context, notify string, fn func(*bolt.Tx) err
 func (s *Store) commitLoop() {
 	defer s.committer.Done()
 	batch := make([]*write, 0, maxBatch)
+	lastSize, lastTook := 0, time.Duration(0)
 	for {
 		var first *write
 		select {
@@ -179,9 +180,33 @@ func (s *Store) commitLoop() {
 				break drain
 			}
 		}
+		// The callers of a large commit all come back at about the same
+		// time; without a pause the first of them would commit alone (a whole
+		// fsync for one write) while the rest queue behind it. So when the
+		// last commit was large and this one is still small, wait a little
+		// (a fraction of a commit's time) for the rest. An idle store
+		// (last commit of one) never waits.
+		if lastSize > 1 && len(batch) < lastSize/2 {
+			linger := time.NewTimer(min(lastTook/4, maxLinger))
+		gather:
+			for len(batch) < lastSize && len(batch) < maxBatch {
+				select {
+				case w := <-s.writes:
+					batch = append(batch, w)
+				case <-linger.C:
+					break gather
+				}
+			}
+			linger.Stop()
+		}
+		start := time.Now()
 		s.commit(batch)
+		lastSize, lastTook = len(batch), time.Since(start)
 	}
 }
+
+// maxLinger caps how long the committer waits to fill a batch.
+const maxLinger = 2 * time.Millisecond
 
 // commit runs a batch in one transaction; if the transaction fails, each
 // write is retried alone so one bad write cannot fail the others.
@@ -327,6 +352,37 @@ func (s *Store) Token(ctx context.Context, h store.TokenHash) (store.Token, erro
 		return err
 	})
 	return t, s.viewErr(err)
+}
+
+// TokenWithOperation implements store.Store in one read transaction.
+func (s *Store) TokenWithOperation(ctx context.Context, h store.TokenHash, guid string) (store.Token, *store.Operation, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Token{}, nil, err
+	}
+	var t store.Token
+	var op *store.Operation
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketTokens).Get(h[:])
+		if v == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		if t, err = decodeToken(h, v); err != nil {
+			return err
+		}
+		if ov := tx.Bucket(bucketOps).Get([]byte(guid)); ov != nil {
+			o, err := decodeOp(guid, ov)
+			if err != nil {
+				return err
+			}
+			op = &o
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Token{}, nil, s.viewErr(err)
+	}
+	return t, op, nil
 }
 
 // --- operations ------------------------------------------------------------

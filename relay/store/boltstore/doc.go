@@ -14,7 +14,9 @@
 // DB.Batch, which waits a fixed MaxBatchDelay before committing, the
 // committer starts as soon as the previous commit ends, so an idle relay
 // answers after one fsync and a busy one batches as much as arrived during
-// the last fsync. BenchmarkWrites compares the two.
+// the last fsync (after a large commit it lingers up to 2 ms for the callers
+// it just answered, who return together). BenchmarkWrites compares the two,
+// as does the relay's BenchmarkRelayFlow.
 //
 // A write function checks everything before it writes anything, so a refused
 // write (not found, conflict, already bound) leaves the shared transaction

@@ -8,7 +8,9 @@
 // advisory lock, so instances starting together do not race.
 //
 // Each call is one statement (one round trip): creating an operation binds
-// the token in the same statement, and an update is a compare-and-swap on
-// the version that also NOTIFYs the channel relay_operation_changed with the
-// GUID, which every instance LISTENs on to wake its local waiters (Wait).
+// the token in the same statement, reading a token and its operation is one
+// join, and an update is a compare-and-swap on the version. After an update
+// commits, the GUID goes out on the channel relay_operation_changed (batched
+// by one notifier per instance), which every instance LISTENs on to wake its
+// local waiters (Wait).
 package pgstore

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +28,7 @@ type Options struct {
 	// MaxConns caps the pool (default: pgxpool's, or the URL's pool_max_conns).
 	MaxConns int32
 	// NoNotify turns off NOTIFY on updates (Wait then only sees changes made
-	// through this instance, and others after the recheck interval).
+	// through this instance at once, and others after the recheck interval).
 	NoNotify bool
 	// Recheck is how often Wait re-reads without a notification (default 5 s),
 	// a backstop for notifications lost while the listener reconnects.
@@ -43,11 +44,18 @@ type Store struct {
 	waiters store.Waiters
 	log     *slog.Logger
 
+	// notifyq carries GUIDs of committed changes to the notifier, which
+	// NOTIFYs them in batches outside the writers' transactions.
+	notifyq chan string
+
 	closed     atomic.Bool
 	stopListen context.CancelFunc
 	listenDone sync.WaitGroup
 	closeOnce  sync.Once
 }
+
+// notifyPayloadMax keeps a batch of GUIDs under NOTIFY's 8000-byte payload.
+const notifyPayloadMax = 7900
 
 // Open connects, creates or migrates the schema, and starts listening for
 // changes made by other instances.
@@ -77,11 +85,12 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, opts: opts, log: opts.Logger}
+	s := &Store{pool: pool, opts: opts, log: opts.Logger, notifyq: make(chan string, 4096)}
 	lctx, cancel := context.WithCancel(context.Background())
 	s.stopListen = cancel
-	s.listenDone.Add(1)
+	s.listenDone.Add(2)
 	go s.listen(lctx)
+	go s.notifier(lctx)
 	return s, nil
 }
 
@@ -139,7 +148,44 @@ func (s *Store) listenOnce(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.waiters.Notify(n.Payload)
+		for _, guid := range strings.Split(n.Payload, ",") {
+			s.waiters.Notify(guid)
+		}
+	}
+}
+
+// notifier sends the GUIDs of committed changes to every instance's
+// listener. Why not NOTIFY inside each update: PostgreSQL serialises the
+// commits of transactions that NOTIFY (a global lock held through the WAL
+// flush), which defeats group commit; measured, it halved the relay's
+// throughput. One notifier per instance batching GUIDs into a NOTIFY-only
+// statement (no WAL to flush) costs the writers nothing. A notification lost
+// here (queue full, connection error) only delays a waiter until its
+// recheck.
+func (s *Store) notifier(ctx context.Context) {
+	defer s.listenDone.Done()
+	var batch strings.Builder
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case guid := <-s.notifyq:
+			batch.Reset()
+			batch.WriteString(guid)
+		}
+	drain:
+		for batch.Len() < notifyPayloadMax-40 {
+			select {
+			case guid := <-s.notifyq:
+				batch.WriteByte(',')
+				batch.WriteString(guid)
+			default:
+				break drain
+			}
+		}
+		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, batch.String()); err != nil && ctx.Err() == nil {
+			s.log.Warn("pgstore: NOTIFY failed; waiters elsewhere will recheck", "err", err)
+		}
 	}
 }
 
@@ -177,6 +223,63 @@ func (s *Store) Token(ctx context.Context, h store.TokenHash) (store.Token, erro
 		return store.Token{}, fmt.Errorf("pgstore: read token: %w", err)
 	}
 	return t, nil
+}
+
+// TokenWithOperation implements store.Store in one statement.
+func (s *Store) TokenWithOperation(ctx context.Context, h store.TokenHash, guid string) (store.Token, *store.Operation, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Token{}, nil, err
+	}
+	if !isUUID(guid) { // the uuid cast would fail the statement; no such operation can exist
+		t, err := s.Token(ctx, h)
+		return t, nil, err
+	}
+	t := store.Token{Hash: h}
+	var o store.Operation
+	var found *string // the operation's GUID, NULL when there is none
+	err := s.pool.QueryRow(ctx, `SELECT t.account, t.role, COALESCE(t.guid::text, ''), t.created_at, t.expires_at,
+			o.guid::text, COALESCE(o.type, 0), COALESCE(o.message, ''), COALESCE(o.title, ''), COALESCE(o.cert_type, 0),
+			o.init_ext_message, COALESCE(o.status, 0), COALESCE(o.stage, ''), o.value, o.ext_message,
+			COALESCE(o.seal_company_code, ''), COALESCE(o.seal_ca_serial, ''), COALESCE(o.creator, ''),
+			COALESCE(o.created_at, t.created_at), COALESCE(o.updated_at, t.created_at), COALESCE(o.expires_at, t.created_at),
+			COALESCE(o.version, 0)
+		FROM relay_tokens t LEFT JOIN relay_operations o ON o.guid = $2::uuid
+		WHERE t.hash = $1`, h[:], guid).Scan(
+		&t.Account, &t.Role, &t.GUID, &t.CreatedAt, &t.ExpiresAt,
+		&found, &o.Type, &o.Message, &o.Title, &o.CertType, &o.InitExtMessage, &o.Status, &o.Stage, &o.Value,
+		&o.ExtMessage, &o.SealCompanyCode, &o.SealCASerialID, &o.Creator, &o.CreatedAt, &o.UpdatedAt, &o.ExpiresAt, &o.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Token{}, nil, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Token{}, nil, fmt.Errorf("pgstore: read token and operation: %w", err)
+	}
+	if found == nil {
+		return t, nil, nil
+	}
+	o.GUID = *found
+	return t, &o, nil
+}
+
+// isUUID reports whether s is UUID text PostgreSQL's uuid type accepts in
+// the form we hand out (8-4-4-4-12 hex).
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // --- operations ------------------------------------------------------------
@@ -250,32 +353,19 @@ func (s *Store) Operation(ctx context.Context, guid string) (store.Operation, er
 	return op, nil
 }
 
-// UpdateOperation implements store.Store: a compare-and-swap on version
-// that notifies listeners in the same statement.
+// UpdateOperation implements store.Store: a compare-and-swap on version;
+// the change is then announced to waiters here and, through the notifier,
+// on other instances.
 func (s *Store) UpdateOperation(ctx context.Context, op store.Operation) (store.Operation, error) {
 	if err := s.check(ctx); err != nil {
 		return store.Operation{}, err
 	}
-	notify := `, pg_notify('` + notifyChannel + `', u.guid::text)`
-	if s.opts.NoNotify {
-		notify = ""
-	}
-	row := s.pool.QueryRow(ctx, `WITH u AS (
-			UPDATE relay_operations SET status = $3, stage = $4, value = $5, ext_message = $6,
-				seal_company_code = $7, seal_ca_serial = $8, updated_at = $9, version = version + 1
-			WHERE guid = $1::uuid AND version = $2
-			RETURNING `+opColumns+`
-		)
-		SELECT u.*`+notify+` FROM u`,
+	row := s.pool.QueryRow(ctx, `UPDATE relay_operations SET status = $3, stage = $4, value = $5, ext_message = $6,
+			seal_company_code = $7, seal_ca_serial = $8, updated_at = $9, version = version + 1
+		WHERE guid = $1::uuid AND version = $2
+		RETURNING `+opColumns,
 		op.GUID, op.Version, op.Status, op.Stage, op.Value, op.ExtMessage, op.SealCompanyCode, op.SealCASerialID, op.UpdatedAt)
-	var stored store.Operation
-	dest := []any{&stored.GUID, &stored.Type, &stored.Message, &stored.Title, &stored.CertType, &stored.InitExtMessage,
-		&stored.Status, &stored.Stage, &stored.Value, &stored.ExtMessage, &stored.SealCompanyCode, &stored.SealCASerialID,
-		&stored.Creator, &stored.CreatedAt, &stored.UpdatedAt, &stored.ExpiresAt, &stored.Version}
-	if !s.opts.NoNotify {
-		dest = append(dest, new(any))
-	}
-	err := row.Scan(dest...)
+	stored, err := scanOp(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err := s.Operation(ctx, op.GUID); err != nil {
 			return store.Operation{}, err
@@ -285,8 +375,12 @@ func (s *Store) UpdateOperation(ctx context.Context, op store.Operation) (store.
 	if err != nil {
 		return store.Operation{}, fmt.Errorf("pgstore: update operation: %w", err)
 	}
-	if s.opts.NoNotify {
-		s.notifyLocal(op.GUID)
+	s.notifyLocal(op.GUID)
+	if !s.opts.NoNotify {
+		select {
+		case s.notifyq <- op.GUID:
+		default: // queue full: other instances' waiters will recheck
+		}
 	}
 	return stored, nil
 }

@@ -27,6 +27,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"TokenRoundTrip", testTokenRoundTrip},
 		{"CreateBindsTokenAtomically", testCreateBindsToken},
+		{"TokenWithOperation", testTokenWithOperation},
 		{"OperationRoundTrip", testOperationRoundTrip},
 		{"UpdateIsCompareAndSwap", testUpdateCAS},
 		{"ConcurrentUpdatesLoseNothing", testConcurrentUpdates},
@@ -574,5 +575,37 @@ func RunCrossInstance(t *testing.T, a, b store.Store) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("waiter on the other instance woke after %v: notification not delivered", d)
+	}
+}
+
+func testTokenWithOperation(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s, _ := mustOpen(t, open)
+	tok := newToken(t, "system")
+	if err := s.PutToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	op := newOp(tok.Account)
+	op.InitExtMessage, op.CertType = ptr("ext"), 1
+	if err := s.CreateOperation(ctx, op, tok.Hash); err != nil {
+		t.Fatal(err)
+	}
+	gotTok, gotOp, err := s.TokenWithOperation(ctx, tok.Hash, op.GUID)
+	if err != nil || gotOp == nil {
+		t.Fatalf("TokenWithOperation = %+v, %v, %v", gotTok, gotOp, err)
+	}
+	if gotTok.GUID != op.GUID || gotTok.Account != tok.Account || !sameTime(gotTok.ExpiresAt, tok.ExpiresAt) {
+		t.Fatalf("token = %+v", gotTok)
+	}
+	equalOps(t, *gotOp, op)
+	// The token exists, the operation does not (or the GUID is not a UUID).
+	for _, g := range []string{uuid.NewString(), "not-a-uuid", ""} {
+		gotTok, gotOp, err = s.TokenWithOperation(ctx, tok.Hash, g)
+		if err != nil || gotOp != nil || gotTok.Account != tok.Account {
+			t.Fatalf("guid %q: %+v, %v, %v", g, gotTok, gotOp, err)
+		}
+	}
+	if _, _, err := s.TokenWithOperation(ctx, newHash(t), op.GUID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown token: %v, want ErrNotFound", err)
 	}
 }

@@ -1,0 +1,172 @@
+package relay
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/scansign/scansign/internal/pgtest"
+	"github.com/scansign/scansign/relay/client"
+	"github.com/scansign/scansign/relay/store"
+	"github.com/scansign/scansign/relay/store/boltstore"
+	"github.com/scansign/scansign/relay/store/pgstore"
+)
+
+// benchConcurrency is how many flows run at once (the issue's figure).
+const benchConcurrency = 64
+
+// benchClient keeps enough idle connections for every concurrent caller,
+// so the benchmark measures the server, not TCP handshakes.
+func benchClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}}
+}
+
+// benchServer starts a real service over st on a loopback listener.
+func benchServer(b *testing.B, st store.Store) *client.Client {
+	b.Helper()
+	svc, err := New(Config{Store: st, Accounts: testAccounts(), PublicURL: "https://relay.example.cn"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := chi.NewRouter()
+	svc.Mount(r)
+	srv := httptest.NewServer(r)
+	b.Cleanup(func() { srv.Close(); st.Close() })
+	return client.New(srv.URL, benchClient())
+}
+
+type benchStore struct {
+	name string
+	open func(b *testing.B) store.Store
+}
+
+func benchStores() []benchStore {
+	return []benchStore{
+		{"embedded", func(b *testing.B) store.Store {
+			s, err := boltstore.Open(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"embedded-boltBatch", func(b *testing.B) store.Store {
+			s, err := boltstore.OpenWith(b.TempDir(), boltstore.Options{UseBoltBatch: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"postgres", func(b *testing.B) store.Store {
+			s, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b), pgstore.Options{MaxConns: 32})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"postgres-noNotify", func(b *testing.B) store.Store {
+			s, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b), pgstore.Options{MaxConns: 32, NoNotify: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	}
+}
+
+// runConcurrent runs fn b.N times spread over benchConcurrency goroutines
+// and reports the rate as unit/s.
+func runConcurrent(b *testing.B, unit string, fn func() error) {
+	b.SetParallelism((benchConcurrency + 1) / max(1, testingProcs()))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := fn(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), unit+"/s")
+}
+
+// BenchmarkRelayFlow: the login-shaped flow (system grantToken +
+// initMessage, app grantToken + getInitMessage + saveCaMessageResult,
+// system getCaMessageResult) over loopback HTTP, 64 flows at once, per
+// store; "bare" is a net/http handler answering {"invokeCode":1} to the same
+// client, the ceiling of one request.
+func BenchmarkRelayFlow(b *testing.B) {
+	b.Run("bare", func(b *testing.B) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			w.Header().Set("Content-Type", ContentTypeJSON)
+			w.Write([]byte(`{"invokeCode":1}`))
+		}))
+		defer srv.Close()
+		hc := benchClient()
+		runConcurrent(b, "req", func() error {
+			resp, err := hc.Post(srv.URL+"/getCaMessageResult", "application/x-www-form-urlencoded",
+				strings.NewReader("guid=bf1af3f2-97b0-4b04-a054-ad7ba824eb70&token=36b6a611-0c97-47f3-a070-7d3d0ffadd4e"))
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, resp.Body) // drained, so the connection is reused
+			resp.Body.Close()
+			return err
+		})
+	})
+	for _, bs := range benchStores() {
+		b.Run(bs.name, func(b *testing.B) { benchFlowOn(b, bs) })
+	}
+}
+
+// benchFlowOn runs the login-shaped flow against one store.
+func benchFlowOn(b *testing.B, bs benchStore) {
+	ctx := context.Background()
+	c := benchServer(b, bs.open(b))
+	runConcurrent(b, "flows", func() error {
+		sys, err := c.GrantToken(ctx, sysName, sysSecret, "")
+		if err != nil {
+			return err
+		}
+		guid, err := c.InitMessage(ctx, sys, client.InitMessageRequest{Type: 4, Message: "f7c54891-adad-4f32-9994-83d70a7204a2", Title: "xx 系统登录"})
+		if err != nil {
+			return err
+		}
+		app, err := c.GrantToken(ctx, appName, appSecret, guid)
+		if err != nil {
+			return err
+		}
+		if _, err := c.GetInitMessage(ctx, app, guid); err != nil {
+			return err
+		}
+		sig := `{"signStr":"MEUCIQDx…","pubCert":"MIIB…"}`
+		if err := c.SaveCaMessageResult(ctx, app, client.SaveRequest{GUID: guid, Status: 2, Value: &sig}); err != nil {
+			return err
+		}
+		_, err = c.GetCaMessageResult(ctx, sys, guid)
+		return err
+	})
+}
+
+// BenchmarkGrantToken: /grantToken over loopback HTTP, 64 callers at once.
+func BenchmarkGrantToken(b *testing.B) {
+	for _, bs := range benchStores() {
+		if strings.Contains(bs.name, "-") {
+			continue // the variants matter for updates, not token inserts
+		}
+		b.Run(bs.name, func(b *testing.B) {
+			c := benchServer(b, bs.open(b))
+			runConcurrent(b, "grants", func() error {
+				_, err := c.GrantToken(context.Background(), sysName, sysSecret, "")
+				return err
+			})
+		})
+	}
+}

@@ -1,14 +1,17 @@
 package certs_test
 
 import (
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scansign/scansign/certs"
 )
@@ -243,4 +246,53 @@ func requireTool(t *testing.T, name string) string {
 		t.Skipf("%s not installed", name)
 	}
 	return p
+}
+
+// TestHugeIterationCountRefused: a key file asking for billions of PBKDF2
+// iterations is refused at once instead of hanging the reader.
+func TestHugeIterationCountRefused(t *testing.T) {
+	m := testPKI(t)
+	l, _ := m.Leaf("rsa-person")
+	enc, _ := os.ReadFile(l.EncKeyPath)
+	block, _ := pem.Decode(enc)
+	type algID struct {
+		Algorithm  asn1.ObjectIdentifier
+		Parameters asn1.RawValue
+	}
+	var epki struct {
+		Alg  algID
+		Data []byte
+	}
+	var pbes2 struct{ KDF, Enc algID }
+	var kdf struct {
+		Salt       []byte
+		Iterations int
+		PRF        algID `asn1:"optional"`
+	}
+	must := func(_ []byte, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(asn1.Unmarshal(block.Bytes, &epki))
+	must(asn1.Unmarshal(epki.Alg.Parameters.FullBytes, &pbes2))
+	must(asn1.Unmarshal(pbes2.KDF.Parameters.FullBytes, &kdf))
+	kdf.Iterations = 1 << 30
+	b, _ := asn1.Marshal(kdf)
+	pbes2.KDF.Parameters = asn1.RawValue{FullBytes: b}
+	b, _ = asn1.Marshal(pbes2)
+	epki.Alg.Parameters = asn1.RawValue{FullBytes: b}
+	der, _ := asn1.Marshal(epki)
+	crafted := pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der})
+	start := time.Now()
+	if _, err := certs.ParsePrivateKey(crafted, []byte(m.Password)); !errors.Is(err, certs.ErrMalformedKey) {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
+	}
+	// The unmodified key still opens.
+	if _, err := certs.ParsePrivateKey(enc, []byte(m.Password)); err != nil {
+		t.Fatal(err)
+	}
 }

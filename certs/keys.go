@@ -83,6 +83,9 @@ func ParsePrivateKey(data, password []byte) (crypto.Signer, error) {
 		if len(password) == 0 {
 			return nil, fmt.Errorf("%w: the key is encrypted and no password was given", ErrBadPassword)
 		}
+		if err := checkEncryptedPKCS8(der); err != nil {
+			return nil, err
+		}
 		k, _, err := pkcs8.ParsePrivateKey(der, password)
 		if err != nil {
 			if errors.Is(err, pkcs.ErrPBEDecryption) {
@@ -96,7 +99,7 @@ func ParsePrivateKey(data, password []byte) (crypto.Signer, error) {
 	if k, err := smx509.ParsePKCS8PrivateKey(der); err == nil {
 		return asSigner(k)
 	}
-	if len(password) > 0 {
+	if len(password) > 0 && checkEncryptedPKCS8(der) == nil {
 		if k, _, err := pkcs8.ParsePrivateKey(der, password); err == nil {
 			return asSigner(k)
 		}

@@ -277,6 +277,9 @@ func decryptShroudedKey(der, password []byte) (any, error) {
 func pbeDecrypt(alg pkix.AlgorithmIdentifier, ciphertext, password []byte) ([]byte, error) {
 	switch {
 	case pkcs.IsPBES2(alg) || pkcs.IsSMPBES(alg):
+		if err := checkPBES2(alg); err != nil {
+			return nil, err
+		}
 		var params pkcs.PBES2Params
 		if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil {
 			return nil, fmt.Errorf("%w: PBES2 parameters: %v", ErrMalformedKey, err)
@@ -291,7 +294,7 @@ func pbeDecrypt(alg pkix.AlgorithmIdentifier, ciphertext, password []byte) ([]by
 		if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &p); err != nil {
 			return nil, fmt.Errorf("%w: PBE parameters: %v", ErrMalformedKey, err)
 		}
-		if p.Iterations < 1 || p.Iterations > 1<<22 {
+		if p.Iterations < 1 || p.Iterations > MaxPBEIterations {
 			return nil, fmt.Errorf("%w: PBE iteration count %d", ErrMalformedKey, p.Iterations)
 		}
 		pw := bmpPassword(password)
@@ -309,6 +312,54 @@ func pbeDecrypt(alg pkix.AlgorithmIdentifier, ciphertext, password []byte) ([]by
 		return unpad(plain, 8)
 	}
 	return nil, fmt.Errorf("%w: PKCS#12 encryption %v is not supported", ErrMalformedKey, alg.Algorithm)
+}
+
+// MaxPBEIterations bounds the password-hashing work a key file may ask
+// for: real files use 2,048–600,000 iterations; a crafted one asking for
+// billions would hang the reader.
+const MaxPBEIterations = 1 << 20
+
+var oidPBKDF2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
+
+// pbkdf2Params is RFC 8018's PBKDF2-params.
+type pbkdf2Params struct {
+	Salt       asn1.RawValue // OCTET STRING, or otherSource
+	Iterations int
+	KeyLength  int                      `asn1:"optional"`
+	PRF        pkix.AlgorithmIdentifier `asn1:"optional"`
+}
+
+// checkPBES2 refuses PBES2 parameters that would cost unbounded work:
+// only PBKDF2 is accepted (scrypt's cost is a memory bomb when crafted),
+// with at most MaxPBEIterations iterations.
+func checkPBES2(alg pkix.AlgorithmIdentifier) error {
+	var params pkcs.PBES2Params
+	if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil {
+		return fmt.Errorf("%w: PBES2 parameters: %v", ErrMalformedKey, err)
+	}
+	if !params.KeyDerivationFunc.Algorithm.Equal(oidPBKDF2) {
+		return fmt.Errorf("%w: key derivation %v is not supported (PBKDF2 only)", ErrMalformedKey, params.KeyDerivationFunc.Algorithm)
+	}
+	var kdf pbkdf2Params
+	if _, err := asn1.Unmarshal(params.KeyDerivationFunc.Parameters.FullBytes, &kdf); err != nil {
+		return fmt.Errorf("%w: PBKDF2 parameters: %v", ErrMalformedKey, err)
+	}
+	if kdf.Iterations < 1 || kdf.Iterations > MaxPBEIterations {
+		return fmt.Errorf("%w: PBKDF2 iteration count %d (at most %d)", ErrMalformedKey, kdf.Iterations, MaxPBEIterations)
+	}
+	return nil
+}
+
+// checkEncryptedPKCS8 applies checkPBES2 to an EncryptedPrivateKeyInfo.
+func checkEncryptedPKCS8(der []byte) error {
+	var epki encryptedPrivateKeyInfo
+	if _, err := asn1.Unmarshal(der, &epki); err != nil {
+		return fmt.Errorf("%w: encrypted PKCS#8: %v", ErrMalformedKey, err)
+	}
+	if pkcs.IsPBES2(epki.Algorithm) || pkcs.IsSMPBES(epki.Algorithm) {
+		return checkPBES2(epki.Algorithm)
+	}
+	return nil
 }
 
 func unpad(b []byte, blockSize int) ([]byte, error) {
@@ -348,7 +399,7 @@ func checkPFXMac(md *macData, content, password []byte) error {
 	if !ok {
 		return fmt.Errorf("%w: PKCS#12 MAC algorithm %v is not supported", ErrMalformedKey, md.Mac.Algorithm.Algorithm)
 	}
-	if md.Iterations < 1 || md.Iterations > 1<<22 {
+	if md.Iterations < 1 || md.Iterations > MaxPBEIterations {
 		return fmt.Errorf("%w: PKCS#12 MAC iteration count %d", ErrMalformedKey, md.Iterations)
 	}
 	key := pkcs12KDF(h, bmpPassword(password), md.MacSalt, md.Iterations, 3, h().Size())

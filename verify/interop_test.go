@@ -233,6 +233,9 @@ func TestInteropEnvelopes(t *testing.T) {
 	if got, err := envelope.Decrypt(readFixture(t, "bc-sm2-envelope-gm.p7m"), id.Signer, nil); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("pfx: %v", err)
 	}
+	if got, err := envelope.DecryptWithPFX(readFixture(t, "bc-sm2-envelope-std.p7m"), pfx, []byte(l.PFXPass)); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("DecryptWithPFX: %v", err)
+	}
 	for _, f := range []string{"bc-sm2-raw-c1c3c2.bin", "bc-sm2-raw-c1c2c3.bin", "bc-sm2-raw-asn1.bin"} {
 		got, err := envelope.DecryptSM2(readFixture(t, f), sm2ID.Signer.(*sm2.PrivateKey))
 		if err != nil || !bytes.Equal(got, want) {

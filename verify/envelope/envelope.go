@@ -26,6 +26,7 @@ import (
 	"github.com/emmansun/gmsm/sm4"
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/verify/cms"
 )
 
@@ -402,4 +403,14 @@ func DecryptSM2(ciphertext []byte, key *sm2.PrivateKey) ([]byte, error) {
 		}
 	}
 	return nil, ErrDecryption
+}
+
+// DecryptWithPFX opens an EnvelopedData with the key and certificate in a
+// PKCS#12 file (the way a CA app holds them).
+func DecryptWithPFX(data, pfx, password []byte) ([]byte, error) {
+	id, err := certs.ParsePFX(pfx, password)
+	if err != nil {
+		return nil, err
+	}
+	return Decrypt(data, id.Signer, id.Certificate)
 }

@@ -2,12 +2,465 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/phone"
+	"github.com/scansign/scansign/relay"
+	"github.com/scansign/scansign/relay/client"
+	"github.com/scansign/scansign/verify"
 )
 
-// runDemo is replaced by the issue that builds it.
+const demoUsage = `usage: scansign demo [--once] [--listen 127.0.0.1:8080] [--keep] [-v]
+
+Starts a development relay on loopback (embedded store in a temporary
+directory, the documented dev accounts, a fresh dev PKI), then plays every
+flow of the guide with a simulated phone over real HTTP, printing each step:
+the QR code, who scanned it, what was signed, the verified identity. Then it
+keeps serving and prints commands to try, until Ctrl-C.
+
+--once exits after the flows: status 0 only if every flow verified.
+`
+
+// demoCity is the platform the demo's QR codes name (合肥市公共资源交易平台).
+const demoCity = "P3401000001"
+
+// runDemo is `scansign demo`, the README's first command.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "scansign demo: %v\n", errNotBuilt)
-	return exitUsage
+	fs := flag.NewFlagSet("scansign demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, demoUsage, "\nFlags:\n"); fs.PrintDefaults() }
+	once := fs.Bool("once", false, "exit after the flows (0 only if every flow verified)")
+	listen := fs.String("listen", "127.0.0.1:8080", "loopback address to serve on (a free port is taken if it is busy)")
+	keep := fs.Bool("keep", false, "keep the temporary directory (store and dev PKI) on exit")
+	verbose := fs.Bool("v", false, "show the server's request log")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "scansign demo: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if !isLoopback(*listen) {
+		fmt.Fprintf(stderr, "scansign demo: --listen %q: the demo serves on loopback only (its accounts are public)\n", *listen)
+		return exitUsage
+	}
+	d, err := startDemo(ctx, *listen, *verbose, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign demo: %v\n", err)
+		return exitUsage
+	}
+	defer func() {
+		d.stop()
+		if *keep {
+			fmt.Fprintf(stdout, "\nkept %s (store and dev PKI)\n", d.dir)
+		} else {
+			os.RemoveAll(d.dir)
+		}
+	}()
+
+	failed := d.runFlows(ctx, demoFlows())
+	if *once {
+		if failed > 0 {
+			fmt.Fprintf(stdout, "\n%d flow(s) did not verify.\n", failed)
+			return exitInvalid
+		}
+		fmt.Fprintln(stdout, "\nEvery flow verified.")
+		return exitOK
+	}
+	d.printTryIt()
+	select {
+	case <-ctx.Done():
+	case err := <-d.served:
+		fmt.Fprintf(stderr, "scansign demo: server stopped: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, "\nstopping")
+	if failed > 0 {
+		return exitInvalid
+	}
+	return exitOK
+}
+
+// demo is a running dev server and what the flows need.
+type demo struct {
+	out     io.Writer
+	dir     string
+	baseURL string
+	pki     *devpki.Manifest
+	srv     *server
+	c       *client.Client
+	hs      *http.Server
+	served  chan error
+	// carried from one flow to the next: the encrypt flow envelopes a
+	// secret to the bidder's certificate, the decrypt flow opens it.
+	envelope, secret string
+	qrShown          bool // the QR code is drawn once; later flows print its text
+}
+
+// startDemo makes the temporary directory, the dev PKI and the server, and
+// starts serving.
+func startDemo(ctx context.Context, listen string, verbose bool, stdout, stderr io.Writer) (*demo, error) {
+	dir, err := os.MkdirTemp("", "scansign-demo-")
+	if err != nil {
+		return nil, err
+	}
+	d := &demo{out: stdout, dir: dir, served: make(chan error, 1)}
+	ok := false
+	defer func() {
+		if !ok {
+			if d.srv != nil {
+				d.srv.close()
+			}
+			os.RemoveAll(dir)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		fmt.Fprintf(stdout, "(%s is busy: %v; taking a free port)\n", listen, err)
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+	}
+	addr := ln.Addr().String()
+
+	// The configuration serve would read from `scansign serve --dev
+	// --listen ADDR --data DIR`, ignoring the environment: the demo is the
+	// same on every machine.
+	level := "warn"
+	if verbose {
+		level = "info"
+	}
+	cfg, err := loadConfig([]string{"--dev", "--listen", addr, "--data", filepath.Join(dir, "data"), "--log-level", level},
+		func(string) string { return "" }, stderr)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	log := newLogger(cfg, stderr)
+	if !verbose { // the dev-mode warning is the demo's premise; keep the screen for the flows
+		log = slog.New(slog.DiscardHandler)
+	}
+	if d.srv, err = newServer(ctx, cfg, log); err != nil {
+		ln.Close()
+		return nil, err
+	}
+
+	fmt.Fprintf(stdout, "Making a development PKI (SM2 and RSA roots, CAs, people and companies) in %s …\n", dir)
+	if d.pki, err = devpki.Generate(filepath.Join(dir, "pki"), devpki.Options{}); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	trust, err := certs.LoadTrustStore(d.pki.TrustDir, certs.TrustOptions{Logger: log})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	results, err := relay.NewResults(d.srv.relay, verify.New(trust, verify.Options{}))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+
+	d.baseURL = cfg.PublicURL
+	d.hs = &http.Server{Handler: demoRoutes(d.srv, results), ReadHeaderTimeout: 10 * time.Second}
+	go func() { d.served <- d.hs.Serve(ln) }()
+	d.c = client.New(d.baseURL, &http.Client{Timeout: 30 * time.Second})
+	fmt.Fprintf(stdout, "Relay (手机扫码服务) listening at %s with the dev accounts %s (trading system) and %s (CA app).\n\n",
+		d.baseURL, devSystemAccount, devAppAccount)
+	ok = true
+	return d, nil
+}
+
+// demoRoutes is `serve`'s router plus the one-call results API, which
+// serve does not mount yet: requests under /api/v1/operations/ go to the
+// results API (behind the same system-token check), everything else to
+// srv.routes(). Once serve mounts the results API in mountAPIv1 itself,
+// this is just srv.routes() and the demo can run srv.serve.
+func demoRoutes(srv *server, results *relay.Results) http.Handler {
+	api := chi.NewRouter()
+	api.Route(srv.cfg.PathPrefix+"/api/v1", func(v1 chi.Router) {
+		v1.Use(srv.relay.RequireSystem)
+		results.Mount(v1)
+	})
+	rest := srv.routes()
+	operations := srv.cfg.PathPrefix + "/api/v1/operations/"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, operations) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
+	})
+}
+
+func (d *demo) stop() {
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d.hs.Shutdown(sctx)
+	d.srv.close()
+}
+
+// demoFlow is one flow of the guide as the demo plays it. Adding a flow
+// (seal and revoke, once serve has getSealImg and the PDF API) is one more
+// entry in demoFlows.
+type demoFlow struct {
+	title    string // e.g. "登录 login"
+	story    string // one line saying what it is for
+	typ      int
+	certType int
+	leaf     string // the dev PKI certificate the phone holds
+	message  func(d *demo) (string, error)
+	// verified reads the results API's answer (and may do the trading
+	// system's next step); it returns what to print, or why it failed.
+	verified func(ctx context.Context, d *demo, sysTok, guid string, res *client.OperationResult) ([]string, error)
+}
+
+func demoFlows() []demoFlow {
+	return []demoFlow{
+		{
+			title: "登录 login", story: "a bidder logs in to the trading system by scanning with their certificate app",
+			typ: phone.TypeLogin, leaf: "sm2-person",
+			message: func(*demo) (string, error) { return randomNonce() },
+			verified: func(_ context.Context, d *demo, _, _ string, res *client.OperationResult) ([]string, error) {
+				return signerLines(res, "logged in as")
+			},
+		},
+		{
+			title: "签名 sign", story: "a company signs its bid summary (the operation asks for an organisation certificate)",
+			typ: phone.TypeSign, certType: 1, leaf: "rsa-org",
+			message: func(*demo) (string, error) {
+				return "投标文件摘要：项目 2026-001，报价 1,234,567.00 元", nil
+			},
+			verified: func(_ context.Context, d *demo, _, _ string, res *client.OperationResult) ([]string, error) {
+				return signerLines(res, "signed by")
+			},
+		},
+		{
+			title: "加密 encrypt", story: "the trading system gets a bidder's certificate and encrypts the bid to it",
+			typ: phone.TypeEncrypt, leaf: "sm2-person",
+			message: func(d *demo) (string, error) {
+				d.secret = "投标报价 1,234,567.00 元（开标前保密）"
+				return d.secret, nil
+			},
+			verified: func(ctx context.Context, d *demo, sysTok, guid string, res *client.OperationResult) ([]string, error) {
+				lines, err := signerLines(res, "certificate of")
+				if err != nil {
+					return lines, err
+				}
+				env, err := d.c.Encrypt(ctx, sysTok, guid, client.EncryptRequest{})
+				if err != nil {
+					return lines, fmt.Errorf("POST /api/v1/operations/%s/encrypt: %w", guid, err)
+				}
+				d.envelope = env.Envelope
+				return append(lines, fmt.Sprintf("POST /api/v1/operations/…/encrypt → %s envelope of %d bytes (base64) for %s; only their phone can open it",
+					env.Format, len(env.Envelope), env.Recipient.SubjectFields.CN)), nil
+			},
+		},
+		{
+			title: "解密 decrypt", story: "at bid opening the trading system asks the bidder's phone to open the envelope",
+			typ: phone.TypeDecrypt, leaf: "sm2-person",
+			message: func(d *demo) (string, error) {
+				if d.envelope == "" {
+					return "", errors.New("no envelope: the encrypt flow did not finish")
+				}
+				return d.envelope, nil
+			},
+			verified: func(_ context.Context, d *demo, _, _ string, res *client.OperationResult) ([]string, error) {
+				o := res.Outcome
+				if o == nil || o.Plaintext == nil {
+					return nil, errors.New("no plaintext in the result")
+				}
+				if *o.Plaintext != d.secret {
+					return nil, fmt.Errorf("plaintext %q is not the secret %q", *o.Plaintext, d.secret)
+				}
+				return []string{fmt.Sprintf("plaintext: %q (the bid encrypted in the previous flow)", *o.Plaintext)}, nil
+			},
+		},
+	}
+}
+
+// signerLines describes a verified signer or certificate.
+func signerLines(res *client.OperationResult, verb string) ([]string, error) {
+	o := res.Outcome
+	if o == nil {
+		return nil, errors.New("no outcome in the result")
+	}
+	if !o.Valid {
+		return nil, fmt.Errorf("NOT VALID: %s — %s (%s)", o.Reason, o.Message, o.MessageEn)
+	}
+	f := o.Signer
+	lines := []string{fmt.Sprintf("✓ %s %s (%s)", verb, f.SubjectFields.CN, phone.CertTypeName(int(f.CertType)))}
+	if f.CreditCode != "" {
+		lines = append(lines, "  统一社会信用代码 "+f.CreditCode)
+	}
+	lines = append(lines,
+		fmt.Sprintf("  certificate serial %s, %s %d-bit, issued by %s", f.Serial, f.KeyAlgorithm, f.KeyBits, f.IssuerFields.CN),
+		fmt.Sprintf("  valid %s to %s; chains to a trusted root", f.NotBefore.Format("2006-01-02"), f.NotAfter.Format("2006-01-02")))
+	if v := o.Verification; v != nil && v.Format != verify.FormatCertificate {
+		what := "signature verified"
+		if v.ContentChecked {
+			what += ", over exactly the message the trading system asked to sign"
+		}
+		lines = append(lines, fmt.Sprintf("  %s (%s, %s/%s)", what, v.Format, v.SignatureAlgorithm, v.DigestAlgorithm))
+	}
+	return lines, nil
+}
+
+// runFlows plays each flow and returns how many failed.
+func (d *demo) runFlows(ctx context.Context, flows []demoFlow) int {
+	failed := 0
+	for i, f := range flows {
+		fmt.Fprintf(d.out, "━━ %d/%d %s ━━ %s\n", i+1, len(flows), f.title, f.story)
+		if err := d.runFlow(ctx, f); err != nil {
+			failed++
+			fmt.Fprintf(d.out, "  ✗ %v\n", err)
+		}
+		fmt.Fprintln(d.out)
+	}
+	return failed
+}
+
+func (d *demo) runFlow(ctx context.Context, f demoFlow) error {
+	say := func(who, format string, a ...any) { fmt.Fprintf(d.out, "%-15s %s\n", who, fmt.Sprintf(format, a...)) }
+	msg, err := f.message(d)
+	if err != nil {
+		return err
+	}
+	sysTok, err := d.c.GrantToken(ctx, devSystemAccount, devSystemSecret, "")
+	if err != nil {
+		return fmt.Errorf("grantToken: %w", err)
+	}
+	say("trading system", "grantToken as %s → a token for initMessage", devSystemAccount)
+	guid, err := d.c.InitMessage(ctx, sysTok, client.InitMessageRequest{Type: f.typ, Message: msg, Title: "xx 系统" + strings.Fields(f.title)[0], CertType: f.certType})
+	if err != nil {
+		return fmt.Errorf("initMessage: %w", err)
+	}
+	say("trading system", "initMessage type=%d message=%s certType=%d → guid %s", f.typ, shorten(msg, 48), f.certType, guid)
+
+	payload, err := d.srv.relay.Payload(guid, demoCity)
+	if err != nil {
+		return err
+	}
+	if !d.qrShown {
+		say("trading system", "shows this QR code and polls getCaMessageResult (every 3–5 s, as the guide suggests):")
+		if art, err := phone.TerminalQR(string(payload)); err == nil {
+			fmt.Fprint(d.out, indent(art, "    "))
+			d.qrShown = true
+		}
+		fmt.Fprintf(d.out, "    %s\n", payload)
+	} else {
+		say("trading system", "shows the QR code %s (drawn like the first one) and polls", payload)
+	}
+
+	leaf, ok := d.pki.Leaf(f.leaf)
+	if !ok {
+		return fmt.Errorf("dev PKI has no %s", f.leaf)
+	}
+	id, err := leaf.Identity()
+	if err != nil {
+		return err
+	}
+	say("phone", "the %s app (account %s) holding %s's %s certificate scans it:", "CA", devAppAccount, leaf.CommonName, strings.ToUpper(leaf.Algorithm))
+	app := &phone.App{Account: devAppAccount, Secret: devAppSecret, Identity: id, HTTP: &http.Client{Timeout: 30 * time.Second},
+		Report: func(s phone.Step) { fmt.Fprintf(d.out, "    %-19s %s\n", s.Name, s.Detail) }}
+	if _, err := app.Scan(ctx, string(payload)); err != nil {
+		return fmt.Errorf("phone: %w", err)
+	}
+
+	polled, err := d.c.GetCaMessageResult(ctx, sysTok, guid)
+	if err != nil {
+		return fmt.Errorf("getCaMessageResult: %w", err)
+	}
+	say("trading system", "getCaMessageResult → status %d, value %s", polled.Status, shortPtr(polled.Value, 56))
+	res, err := d.c.OperationResult(ctx, sysTok, guid)
+	if err != nil {
+		return fmt.Errorf("GET /api/v1/operations/%s: %w", guid, err)
+	}
+	say("trading system", "GET /api/v1/operations/{guid} (one call: status and the verified outcome):")
+	lines, err := f.verified(ctx, d, sysTok, guid, res)
+	for _, l := range lines {
+		fmt.Fprintf(d.out, "    %s\n", l)
+	}
+	return err
+}
+
+// printTryIt prints commands to play with the running relay.
+func (d *demo) printTryIt() {
+	u := d.baseURL
+	pfx := "PKI/leaves/sm2-person.pfx"
+	if l, ok := d.pki.Leaf("sm2-person"); ok {
+		pfx = l.PFXPath
+	}
+	fmt.Fprintf(d.out, `The relay keeps running at %[1]s until Ctrl-C. Try the guide's login (三.1) by hand:
+
+  # the trading system: a token, a login operation, its QR code
+  curl -s -X POST '%[1]s/grantToken' --data 'accountName=%[2]s&password=%[3]s'
+  curl -s -X POST '%[1]s/initMessage' --data 'type=4&message=f7c54891-adad-4f32-9994-83d70a7204a2&title=xx系统登录&certType=0&token=TOKEN'
+  curl -s '%[1]s/qrcode?guid=GUID&token=TOKEN&city=%[4]s' -o qr.png
+
+  # the phone
+  go run ./cmd/scansign app --qr-image qr.png --account %[5]s --secret %[6]s \
+      --pfx %[7]s --pfx-password %[8]s
+
+  # the trading system again: poll, or ask for the verified outcome in one call
+  curl -s -X POST '%[1]s/getCaMessageResult' --data 'guid=GUID&token=TOKEN'
+  curl -s -H 'Authorization: Bearer TOKEN' '%[1]s/api/v1/operations/GUID'
+
+Other certificates (organisations, RSA, expired, revoked, untrusted) are in %[9]s.
+`, u, devSystemAccount, devSystemSecret, demoCity, devAppAccount, devAppSecret, pfx, d.pki.Password, filepath.Join(d.pki.Dir, "leaves"))
+}
+
+func randomNonce() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func shortPtr(s *string, n int) string {
+	if s == nil {
+		return "null"
+	}
+	return shorten(*s, n)
+}
+
+func indent(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		if l != "" {
+			b.WriteString(prefix + l)
+		}
+	}
+	return b.String()
 }

@@ -1,13 +1,778 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"gopkg.in/yaml.v3"
+
+	"github.com/scansign/scansign/seal"
+	"github.com/scansign/scansign/seal/sealimg"
+	"github.com/scansign/scansign/seal/service"
+	sealstore "github.com/scansign/scansign/seal/store"
 )
 
-// runSeal is replaced by the issue that builds it.
+// The documented development account of `seal serve --dev`: what a relay in
+// dev mode configures for its dev seal company.
+const devSealAccount, devSealPassword = "dev-seal", "dev-seal-secret"
+
+// runSeal is `scansign seal`: the seal company service and its seal store.
 func runSeal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "scansign seal: %v\n", errNotBuilt)
+	usage := func() {
+		fmt.Fprintln(stderr, `usage: scansign seal <command> [flags]
+
+  serve     run the seal company service (POST /api/getSeal, guide 二.3.1)
+  add       register a seal image for a certificate serial
+  list      list registered seals (and user data)
+  remove    remove seals by ID, or everything of a serial (--serial)
+  account   make a service account: a random password and its config entry
+  draw      draw a development seal PNG
+
+The store is the embedded file DATA/seals.db (--data, default ./data) or
+PostgreSQL (--database-url); also SCANSIGN_SEAL_DATA / SCANSIGN_SEAL_DATABASE_URL.
+Run 'scansign seal <command> -h' for a command's flags.`)
+	}
+	if len(args) == 0 {
+		usage()
+		return exitUsage
+	}
+	sub, rest := args[0], args[1:]
+	switch sub {
+	case "serve":
+		return runSealServe(ctx, rest, stdout, stderr)
+	case "add":
+		return runSealAdd(ctx, rest, stdout, stderr)
+	case "list":
+		return runSealList(ctx, rest, stdout, stderr)
+	case "remove":
+		return runSealRemove(ctx, rest, stdout, stderr)
+	case "account":
+		return runSealAccount(rest, os.Stdin, stdout, stderr)
+	case "draw":
+		return runSealDraw(rest, stdout, stderr)
+	case "-h", "--help", "help":
+		usage()
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "scansign seal: unknown command %q\n\n", sub)
+	usage()
 	return exitUsage
+}
+
+// sealStoreFlags are the store selection flags shared by add, list and remove.
+type sealStoreFlags struct {
+	data, databaseURL *string
+}
+
+func addSealStoreFlags(fs *flag.FlagSet) sealStoreFlags {
+	return sealStoreFlags{
+		data:        fs.String("data", envOr("SCANSIGN_SEAL_DATA", "./data"), "data directory of the embedded store (DATA/seals.db) [SCANSIGN_SEAL_DATA]"),
+		databaseURL: fs.String("database-url", os.Getenv("SCANSIGN_SEAL_DATABASE_URL"), "PostgreSQL URL; when set, used instead of --data [SCANSIGN_SEAL_DATABASE_URL]"),
+	}
+}
+
+func (f sealStoreFlags) open(ctx context.Context) (seal.Store, error) {
+	return sealstore.Open(ctx, sealstore.Config{DataDir: *f.data, DatabaseURL: *f.databaseURL})
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// parseSealFlags parses a subcommand's flags, which may come before, after
+// or between its positional arguments (`seal remove ID --data DIR`); done is
+// true when the caller should return code (help shown, or a usage error).
+func parseSealFlags(fs *flag.FlagSet, args []string) (positional []string, code int, done bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, true
+			}
+			return nil, exitUsage, true
+		}
+		if fs.NArg() == 0 {
+			return positional, 0, false
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func runSealAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scansign seal add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := addSealStoreFlags(fs)
+	serial := fs.String("serial", "", "certificate serial number, hex (any case, leading zeros or colons)")
+	name := fs.String("name", "", "seal name (signName), e.g. 某某公司公章")
+	imagePath := fs.String("image", "", "seal image, PNG (transparent background) or JPEG")
+	width := fs.String("width-cm", "", "printed width in centimetres (signWidth)")
+	height := fs.String("height-cm", "", "printed height in centimetres (signHeight)")
+	typ := fs.String("type", "", "seal type (signType), e.g. 公章, 财务章, 个人章")
+	desc := fs.String("description", "", "description")
+	from := fs.String("from", "", "valid from (APPLYDate): 2006-01-02 or '2006-01-02 15:04:05', China time; empty: always")
+	to := fs.String("to", "", "valid to (overDate), a bare day means through its end; empty: never expires")
+	userID := fs.String("user-id", "", "userInfo userId of the certificate holder")
+	userName := fs.String("user-name", "", "userInfo userName")
+	phone := fs.String("phone", "", "userInfo phone")
+	userFrom := fs.String("user-from", "", "userInfo APPLYDate")
+	userTo := fs.String("user-to", "", "userInfo overDate")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: scansign seal add --serial HEX --name NAME --image FILE --width-cm W --height-cm H [--type T] [--from D --to D] [--user-id … --user-name … --phone …]")
+		fs.PrintDefaults()
+	}
+	pos, code, done := parseSealFlags(fs, args)
+	if done {
+		return code
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "scansign seal add: "+format+"\n", a...)
+		return code
+	}
+	if len(pos) > 0 {
+		return fail(exitUsage, "unexpected argument %q", pos[0])
+	}
+	if *serial == "" || *name == "" || *imagePath == "" || *width == "" || *height == "" {
+		return fail(exitUsage, "--serial, --name, --image, --width-cm and --height-cm are required")
+	}
+	w, err := strconv.ParseFloat(*width, 64)
+	if err != nil {
+		return fail(exitUsage, "--width-cm %q is not a number", *width)
+	}
+	h, err := strconv.ParseFloat(*height, 64)
+	if err != nil {
+		return fail(exitUsage, "--height-cm %q is not a number", *height)
+	}
+	var validFrom, validTo, uFrom, uTo time.Time
+	for _, d := range []struct {
+		flag, v  string
+		endOfDay bool
+		dst      *time.Time
+	}{{"from", *from, false, &validFrom}, {"to", *to, true, &validTo}, {"user-from", *userFrom, false, &uFrom}, {"user-to", *userTo, true, &uTo}} {
+		t, ok := seal.ParseDate(strings.TrimSpace(d.v), d.endOfDay)
+		if !ok {
+			return fail(exitUsage, "--%s %q: want 2006-01-02 or '2006-01-02 15:04:05'", d.flag, d.v)
+		}
+		*d.dst = t
+	}
+	img, err := readSealFile(*imagePath, sealimg.MaxImageBytes)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	info, err := sealimg.Check(img)
+	if err != nil {
+		return fail(exitInvalid, "%s: %v", *imagePath, err)
+	}
+	s := seal.Seal{Serial: *serial, Name: *name, WidthCM: w, HeightCM: h, Type: *typ, Description: *desc, Image: img, ValidFrom: validFrom, ValidTo: validTo}
+	if _, err := s.Prepare(); err != nil { // refuse before touching the store
+		return fail(exitInvalid, "%v", err)
+	}
+	withUser := *userID != "" || *userName != "" || *phone != "" || *userFrom != "" || *userTo != ""
+	u := seal.User{Serial: *serial, ID: *userID, Name: *userName, Phone: *phone, ValidFrom: uFrom, ValidTo: uTo}
+	if withUser {
+		if _, err := u.Prepare(); err != nil {
+			return fail(exitInvalid, "%v", err)
+		}
+	}
+
+	st, err := sf.open(ctx)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	defer st.Close()
+	added, err := st.AddSeal(ctx, s)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	if withUser {
+		if _, err := st.PutUser(ctx, u); err != nil {
+			return fail(exitUsage, "seal %s added, but the user data was not: %v", added.ID, err)
+		}
+	}
+	fmt.Fprintf(stdout, "added seal %s for serial %s: %s, %s×%s cm, %s %d×%d px, %d bytes\n",
+		added.ID, added.Serial, added.Name, seal.FormatCM(w), seal.FormatCM(h), info.Format, info.Width, info.Height, len(img))
+	if !info.Transparent {
+		fmt.Fprintln(stderr, "warning: the image has no transparent pixels; placed on a PDF it will hide the text under it")
+	}
+	return exitOK
+}
+
+// readSealFile reads a file refusing anything over max bytes, without
+// reading more than max+1.
+func readSealFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return b, nil
+}
+
+// sealListing is `seal list --json`: the seals (without image bytes) and users.
+type sealListing struct {
+	Seals []sealListed `json:"seals"`
+	Users []userListed `json:"users"`
+}
+
+type sealListed struct {
+	ID          string `json:"id"`
+	Serial      string `json:"serial"`
+	Name        string `json:"signName"`
+	Width       string `json:"signWidth"`
+	Height      string `json:"signHeight"`
+	Type        string `json:"signType"`
+	Description string `json:"description"`
+	Ext         string `json:"signExt"`
+	Bytes       int    `json:"bytes"`
+	From        string `json:"APPLYDate"`
+	To          string `json:"overDate"`
+	Status      string `json:"status"` // valid, expired, not yet valid
+	Created     string `json:"created"`
+}
+
+type userListed struct {
+	Serial string `json:"serial"`
+	ID     string `json:"userId"`
+	Name   string `json:"userName"`
+	Phone  string `json:"phone"`
+	From   string `json:"APPLYDate"`
+	To     string `json:"overDate"`
+}
+
+func sealStatus(s seal.Seal, now time.Time) string {
+	switch {
+	case s.ValidAt(now):
+		return "valid"
+	case !s.ValidTo.IsZero() && now.After(s.ValidTo):
+		return "expired"
+	}
+	return "not yet valid"
+}
+
+func runSealList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scansign seal list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := addSealStoreFlags(fs)
+	serial := fs.String("serial", "", "only this certificate serial")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, code, done := parseSealFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "scansign seal list: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal list: %v\n", err)
+		return exitUsage
+	}
+	defer st.Close()
+	seals, users, err := st.List(ctx, *serial)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal list: %v\n", err)
+		return exitUsage
+	}
+	now := time.Now()
+	out := sealListing{Seals: []sealListed{}, Users: []userListed{}}
+	for _, s := range seals {
+		out.Seals = append(out.Seals, sealListed{ID: s.ID, Serial: s.Serial, Name: s.Name, Width: seal.FormatCM(s.WidthCM), Height: seal.FormatCM(s.HeightCM),
+			Type: s.Type, Description: s.Description, Ext: s.Ext, Bytes: s.ImageSize, From: seal.FormatDate(s.ValidFrom), To: seal.FormatDate(s.ValidTo),
+			Status: sealStatus(s, now), Created: seal.FormatDate(s.Created)})
+	}
+	for _, u := range users {
+		out.Users = append(out.Users, userListed{Serial: u.Serial, ID: u.ID, Name: u.Name, Phone: u.Phone, From: seal.FormatDate(u.ValidFrom), To: seal.FormatDate(u.ValidTo)})
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSERIAL\tNAME\tTYPE\tSIZE (cm)\tIMAGE\tVALID FROM\tVALID TO\tSTATUS")
+	for _, s := range out.Seals {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s×%s\t%s %d B\t%s\t%s\t%s\n", s.ID, s.Serial, s.Name, dash(s.Type), s.Width, s.Height, s.Ext, s.Bytes, dash(s.From), dash(s.To), s.Status)
+	}
+	tw.Flush()
+	if len(out.Users) > 0 {
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(tw, "SERIAL\tUSER ID\tUSER NAME\tPHONE\tFROM\tTO")
+		for _, u := range out.Users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Serial, dash(u.ID), dash(u.Name), dash(u.Phone), dash(u.From), dash(u.To))
+		}
+		tw.Flush()
+	}
+	return exitOK
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runSealRemove(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scansign seal remove", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := addSealStoreFlags(fs)
+	serial := fs.String("serial", "", "remove every seal and the user data of this certificate serial")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: scansign seal remove ID... | scansign seal remove --serial HEX")
+		fs.PrintDefaults()
+	}
+	ids, code, done := parseSealFlags(fs, args)
+	if done {
+		return code
+	}
+	if (*serial == "") == (len(ids) == 0) {
+		fs.Usage()
+		return exitUsage
+	}
+	st, err := sf.open(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal remove: %v\n", err)
+		return exitUsage
+	}
+	defer st.Close()
+	if *serial != "" {
+		n, err := st.RemoveSerial(ctx, *serial)
+		switch {
+		case errors.Is(err, seal.ErrNotFound):
+			fmt.Fprintf(stderr, "scansign seal remove: nothing registered for serial %s\n", *serial)
+			return exitInvalid
+		case errors.Is(err, seal.ErrInvalid):
+			fmt.Fprintf(stderr, "scansign seal remove: %v\n", err)
+			return exitUsage
+		case err != nil:
+			fmt.Fprintf(stderr, "scansign seal remove: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "removed %d seal(s) and the user data of serial %s\n", n, *serial)
+		return exitOK
+	}
+	code = exitOK
+	for _, id := range ids {
+		switch err := st.RemoveSeal(ctx, id); {
+		case errors.Is(err, seal.ErrNotFound):
+			fmt.Fprintf(stderr, "scansign seal remove: no seal %s\n", id)
+			code = max(code, exitInvalid)
+		case err != nil:
+			fmt.Fprintf(stderr, "scansign seal remove: %v\n", err)
+			return exitUsage
+		default:
+			fmt.Fprintf(stdout, "removed seal %s\n", id)
+		}
+	}
+	return code
+}
+
+// runSealAccount is `seal account NAME [--password-stdin]`: a new service
+// account for a caller (the relay). It prints the password once and the
+// configuration entry holding only its hash.
+func runSealAccount(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scansign seal account", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fromStdin := fs.Bool("password-stdin", false, "hash the password read from standard input instead of drawing one")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: scansign seal account NAME [--password-stdin]")
+		fmt.Fprintln(stderr, "\nPrints a new random password (once) and the config entry holding its PBKDF2 hash.")
+		fs.PrintDefaults()
+	}
+	pos, code, done := parseSealFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	name := pos[0]
+	if len(name) > 64 || strings.ContainsAny(name, ":, \t\r\n") {
+		fmt.Fprintln(stderr, "scansign seal account: NAME must be at most 64 bytes without ':', ',' or spaces")
+		return exitUsage
+	}
+	var password string
+	if *fromStdin {
+		b, err := io.ReadAll(io.LimitReader(stdin, 1024))
+		if err != nil {
+			fmt.Fprintf(stderr, "scansign seal account: %v\n", err)
+			return exitUsage
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	} else {
+		raw := make([]byte, 24)
+		if _, err := rand.Read(raw); err != nil {
+			fmt.Fprintf(stderr, "scansign seal account: %v\n", err)
+			return exitUsage
+		}
+		password = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	hash, err := service.HashPassword(password)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal account: %v\n", err)
+		return exitUsage
+	}
+	if !*fromStdin {
+		fmt.Fprintf(stdout, "Seal service account %s. Its password, shown only now; configure it at the caller\n(the relay's seal company entry):\n\n    %s\n\n", name, password)
+	}
+	fmt.Fprintf(stdout, `Add this entry under accounts in the seal service's config file:
+
+    - {name: %[1]s, password_hash: "%[2]s"}
+
+or pass it as --account '%[1]s:%[2]s'
+(or in SCANSIGN_SEAL_ACCOUNTS, comma-separated).
+`, name, hash)
+	return exitOK
+}
+
+// runSealDraw is `seal draw --name NAME [--shape round|oval] --out FILE`.
+func runSealDraw(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scansign seal draw", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("name", "", "the holder's name (Latin letters: the built-in font has no Chinese glyphs)")
+	shape := fs.String("shape", "round", "round (company) or oval (personal)")
+	out := fs.String("out", "", "PNG file to write ('-' for standard output)")
+	pos, code, done := parseSealFlags(fs, args)
+	if done {
+		return code
+	}
+	sh, err := sealimg.ParseShape(*shape)
+	if err != nil || *name == "" || *out == "" || len(pos) > 0 {
+		fmt.Fprintln(stderr, "usage: scansign seal draw --name NAME [--shape round|oval] --out FILE.png")
+		return exitUsage
+	}
+	png, err := sealimg.DevSeal(*name, sh)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal draw: %v\n", err)
+		return exitUsage
+	}
+	if *out == "-" {
+		_, err = stdout.Write(png)
+	} else {
+		err = os.WriteFile(*out, png, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal draw: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+// SealServiceConfig is the seal company service's own settings: the top
+// level of `seal serve`'s file, and the section `serve` can carry to mount
+// the service next to the relay.
+type SealServiceConfig struct {
+	Accounts      []service.Account `yaml:"accounts"`
+	BodyLimit     ByteSize          `yaml:"body_limit"`
+	MaxFailures   int               `yaml:"max_failures"`
+	FailureWindow time.Duration     `yaml:"failure_window"`
+}
+
+// newSealService builds the /api/getSeal handler from the settings.
+func newSealService(c SealServiceConfig, st seal.Store, log *slog.Logger) (*service.Service, error) {
+	return service.New(service.Config{
+		Accounts:      c.Accounts,
+		MaxBodyBytes:  int64(c.BodyLimit),
+		MaxFailures:   c.MaxFailures,
+		FailureWindow: c.FailureWindow,
+		Logger:        log,
+	}, st)
+}
+
+// SealServeConfig is `scansign seal serve`'s configuration.
+type SealServeConfig struct {
+	Listen            string        `yaml:"listen"`
+	TLSCert           string        `yaml:"tls_cert"`
+	TLSKey            string        `yaml:"tls_key"`
+	PathPrefix        string        `yaml:"path_prefix"`
+	Data              string        `yaml:"data"`
+	DatabaseURL       string        `yaml:"database_url"`
+	Dev               bool          `yaml:"dev"`
+	LogLevel          string        `yaml:"log_level"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	SealServiceConfig `yaml:",inline"`
+}
+
+func (c *SealServeConfig) settings() []setting {
+	s := []setting{
+		str("listen", "address to listen on, host:port", &c.Listen),
+		str("tls-cert", "TLS certificate chain (PEM); with --tls-key serves HTTPS", &c.TLSCert),
+		str("tls-key", "TLS private key (PEM)", &c.TLSKey),
+		str("path-prefix", "serve /api/getSeal under this path, e.g. /seal", &c.PathPrefix),
+		str("data", "data directory of the embedded store (DATA/seals.db)", &c.Data),
+		str("database-url", "PostgreSQL URL (postgres://…); when set, used instead of --data", &c.DatabaseURL),
+		boolean("dev", "development mode: adds the account dev-seal / dev-seal-secret; loopback only", &c.Dev),
+		str("log-level", "debug, info, warn or error", &c.LogLevel),
+		duration("shutdown-timeout", "how long to let in-flight requests finish on SIGTERM", &c.ShutdownTimeout),
+		{flag: "account", envName: "SCANSIGN_SEAL_ACCOUNTS", usage: "service account NAME:PASSWORD_HASH, from 'scansign seal account' (repeatable)",
+			list: func(v []string) error {
+				c.Accounts = nil
+				for _, a := range v {
+					name, hash, ok := strings.Cut(a, ":")
+					if !ok {
+						return fmt.Errorf("account %q: want NAME:PASSWORD_HASH", a)
+					}
+					c.Accounts = append(c.Accounts, service.Account{Name: name, PasswordHash: hash})
+				}
+				return nil
+			}},
+		{flag: "body-limit", usage: "largest request body (bytes, or with KiB/MiB)", set: func(v string) error { return c.BodyLimit.parse(v) }},
+		{flag: "max-failures", usage: "failed logins per account and client address before code 429", set: func(v string) error { return setInt(&c.MaxFailures, v) }},
+		duration("failure-window", "how long failed logins count", &c.FailureWindow),
+	}
+	for i := range s {
+		if s[i].envName == "" {
+			s[i].envName = "SCANSIGN_SEAL_" + strings.ToUpper(strings.ReplaceAll(s[i].flag, "-", "_"))
+		}
+	}
+	return s
+}
+
+// loadSealServeConfig reads defaults, then the YAML file (--config or
+// SCANSIGN_SEAL_CONFIG), then SCANSIGN_SEAL_* variables, then flags.
+func loadSealServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*SealServeConfig, error) {
+	cfg := SealServeConfig{Listen: "127.0.0.1:8090", Data: "./data", LogLevel: "info", ShutdownTimeout: 20 * time.Second,
+		SealServiceConfig: SealServiceConfig{BodyLimit: service.DefaultMaxBodyBytes, MaxFailures: service.DefaultMaxFailures, FailureWindow: service.DefaultFailureWindow}}
+	settings := cfg.settings()
+	fs := flag.NewFlagSet("scansign seal serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file [SCANSIGN_SEAL_CONFIG]")
+	given := make(map[string]*recorded, len(settings))
+	for _, s := range settings {
+		r := &recorded{isBool: s.bool}
+		given[s.flag] = r
+		fs.Var(r, s.flag, s.usage+" ["+s.env()+"]")
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: scansign seal serve [--config FILE] [flags]")
+		fmt.Fprintln(stderr, "\nEvery setting is also an environment variable (in brackets) and a key of the YAML file;")
+		fmt.Fprintln(stderr, "a flag beats the environment, which beats the file, which beats the default.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	path := *configPath
+	if path == "" {
+		path = getenv("SCANSIGN_SEAL_CONFIG")
+	}
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	apply := func(s setting, values []string, from string) error {
+		var err error
+		if s.list != nil {
+			err = s.list(values)
+		} else {
+			err = s.set(values[len(values)-1])
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", from, err)
+		}
+		return nil
+	}
+	for _, s := range settings {
+		if v := getenv(s.env()); v != "" {
+			vals := []string{v}
+			if s.list != nil {
+				vals = splitList(v)
+			}
+			if err := apply(s, vals, s.env()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, s := range settings {
+		if r := given[s.flag]; len(r.values) > 0 {
+			vals := r.values
+			if s.list != nil {
+				vals = nil
+				for _, v := range r.values {
+					vals = append(vals, splitList(v)...)
+				}
+			}
+			if err := apply(s, vals, "--"+s.flag); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	if cfg.PathPrefix != "" {
+		cfg.PathPrefix = "/" + strings.Trim(cfg.PathPrefix, "/")
+		if cfg.PathPrefix == "/" {
+			cfg.PathPrefix = ""
+		}
+	}
+	if cfg.Dev {
+		if !isLoopback(cfg.Listen) {
+			return nil, fmt.Errorf("--dev listens on loopback only (its account is public); %q is not a loopback address", cfg.Listen)
+		}
+		// The password is public: a slow hash would only slow the dev loop.
+		hash, err := service.HashPasswordIterations(devSealPassword, 10_000)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Accounts = append(cfg.Accounts, service.Account{Name: devSealAccount, PasswordHash: hash})
+	}
+	if len(cfg.Accounts) == 0 {
+		return nil, errors.New("no seal service accounts configured. Create one with\n\n" +
+			"    scansign seal account NAME\n\n" +
+			"and put the entry it prints under accounts in the config file (or pass --account),\n" +
+			"or try it out with: scansign seal serve --dev")
+	}
+	return &cfg, nil
+}
+
+func runSealServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := loadSealServeConfig(args, os.Getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal serve: %v\n", err)
+		return exitUsage
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		fmt.Fprintf(stderr, "scansign seal serve: log level %q: want debug, info, warn or error\n", cfg.LogLevel)
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.Dev {
+		log.Warn("DEVELOPMENT MODE: the documented account " + devSealAccount + " is enabled (its password is public); loopback only")
+	}
+	st, err := sealstore.Open(ctx, sealstore.Config{DataDir: cfg.Data, DatabaseURL: cfg.DatabaseURL})
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal serve: %v\n", err)
+		return exitUsage
+	}
+	defer st.Close()
+	svc, err := newSealService(cfg.SealServiceConfig, st, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal serve: %v\n", err)
+		return exitUsage
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "scansign seal serve: %v\n", err)
+		return exitUsage
+	}
+	if err := serveSeal(ctx, ln, cfg, sealRoutes(cfg.PathPrefix, svc, st, log), log); err != nil {
+		log.Error("seal service stopped", "err", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+// sealRoutes is the standalone service's router: the guide's endpoint and
+// the health probes.
+func sealRoutes(prefix string, svc http.Handler, st seal.Store, log *slog.Logger) http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, sealAccessLog(log))
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	r.Get("/readyz", func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), 3*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			log.Warn("readyz: store unreachable", "err", err)
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	r.Handle(prefix+service.Path, svc)
+	return r
+}
+
+// sealAccessLog logs one line per request: never a body, never a query
+// (GET requests carry the password there).
+func sealAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			log.Info("request", "method", r.Method, "path", r.URL.Path, "status", ww.Status(), "bytes", ww.BytesWritten(),
+				"duration", time.Since(start).Round(time.Microsecond).String(), "remote", r.RemoteAddr)
+		})
+	}
+}
+
+// serveSeal serves until ctx ends, then lets in-flight requests finish.
+func serveSeal(ctx context.Context, ln net.Listener, cfg *SealServeConfig, h http.Handler, log *slog.Logger) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	log.Info("seal service listening", "addr", ln.Addr().String(), "endpoint", cfg.PathPrefix+service.Path, "tls", cfg.TLSCert != "")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
 }

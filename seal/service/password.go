@@ -18,7 +18,7 @@ import (
 // iteration count, a 16-byte salt and a 32-byte key.
 const (
 	DefaultIterations = 600_000
-	minIterations     = 10_000 // refuse hashes too cheap to slow a guesser
+	minIterations     = 10_000 // refuse hashes too cheap to slow a guesser at all
 	maxIterations     = 10_000_000
 	saltLen, keyLen   = 16, 32
 	hashScheme        = "pbkdf2-sha256"
@@ -30,18 +30,28 @@ var b64 = base64.RawStdEncoding
 // HashPassword returns the hash to put in the configuration for password:
 // "pbkdf2-sha256$ITERATIONS$SALT$KEY" (base64 without padding).
 func HashPassword(password string) (string, error) {
+	return HashPasswordIterations(password, DefaultIterations)
+}
+
+// HashPasswordIterations is HashPassword at another cost. Lower costs suit
+// only passwords that are public anyway (the documented dev account) or
+// random ones of 128 bits and more.
+func HashPasswordIterations(password string, iterations int) (string, error) {
 	if password == "" || len(password) > maxPasswordLen {
 		return "", fmt.Errorf("password must be 1–%d bytes", maxPasswordLen)
+	}
+	if iterations < minIterations || iterations > maxIterations {
+		return "", fmt.Errorf("iterations must be %d–%d", minIterations, maxIterations)
 	}
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key, err := pbkdf2.Key(sha256.New, password, salt, DefaultIterations, keyLen)
+	key, err := pbkdf2.Key(sha256.New, password, salt, iterations, keyLen)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s$%d$%s$%s", hashScheme, DefaultIterations, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return fmt.Sprintf("%s$%d$%s$%s", hashScheme, iterations, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // passwordHash is a parsed configuration hash.
@@ -90,7 +100,7 @@ func newAccounts(list []Account) (*accounts, error) {
 	if _, err := rand.Read(a.cacheKey); err != nil {
 		return nil, err
 	}
-	maxIter := DefaultIterations
+	maxIter := minIterations // the decoy costs what the dearest real account costs
 	for _, acc := range list {
 		if acc.Name == "" || len(acc.Name) > maxFieldLen {
 			return nil, fmt.Errorf("seal service account name %q: must be 1–%d bytes", acc.Name, maxFieldLen)

@@ -92,6 +92,16 @@ func ParseCertificates(data []byte) ([]*smx509.Certificate, error) {
 	return certs, nil
 }
 
+// CertificateDER finds the DER of the first certificate in data (PEM, DER
+// or base64) without parsing it, for callers that cache parsed
+// certificates by their DER.
+func CertificateDER(data []byte) ([]byte, error) {
+	if len(data) > MaxCertificateSize {
+		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrMalformedCertificate, len(data), MaxCertificateSize)
+	}
+	return certificateDER(data)
+}
+
 // certificateDER finds the DER of the first certificate in data.
 func certificateDER(data []byte) ([]byte, error) {
 	trimmed := trimText(data)

@@ -39,7 +39,7 @@ type Options struct {
 type Verifier struct {
 	trust *certs.TrustStore
 	opts  Options
-	facts *factsCache
+	cache *certCache
 }
 
 // New returns a Verifier. With a nil trust store every signature fails
@@ -51,7 +51,7 @@ func New(trust *certs.TrustStore, opts Options) *Verifier {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{trust: trust, opts: opts, facts: newFactsCache(4096)}
+	return &Verifier{trust: trust, opts: opts, cache: newCertCache(4096)}
 }
 
 // Trust returns the verifier's trust store.
@@ -91,7 +91,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) *Result {
 		return res.fail(ReasonMalformed, fmt.Sprintf("signature of %d bytes is over the %d byte limit", len(req.Signature), MaxSignatureSize))
 	}
 	if !req.Raw && looksLikeContentInfo(req.Signature) {
-		sd, err := cms.ParseSignedData(req.Signature)
+		sd, err := cms.ParseSignedDataWith(req.Signature, v.cache.parse)
 		if err != nil {
 			return res.fail(ReasonMalformed, err.Error())
 		}
@@ -143,7 +143,7 @@ func (v *Verifier) VerifySignedData(ctx context.Context, sd *cms.SignedData, req
 	}
 	var extraCert *smx509.Certificate
 	if len(req.Cert) > 0 {
-		c, err := certs.ParseCertificate(req.Cert)
+		c, err := v.cache.parseAny(req.Cert)
 		if err != nil {
 			return res.fail(ReasonMalformed, "the certificate given: "+err.Error())
 		}
@@ -332,7 +332,7 @@ func certKind(c *smx509.Certificate) cms.KeyKind {
 }
 
 func (v *Verifier) setSigner(res *Result, cert *smx509.Certificate) {
-	f := v.facts.get(cert, v.opts.Classifier)
+	f := v.cache.factsOf(cert, v.opts.Classifier)
 	res.Signer = &f
 	res.SignerCert = cert
 }
@@ -365,7 +365,7 @@ func (v *Verifier) finish(ctx context.Context, res *Result, cert *smx509.Certifi
 	res.Warnings = append(res.Warnings, chain.Warnings...)
 	res.Chain = make([]string, 0, len(chain.Certificates))
 	for _, c := range chain.Certificates {
-		res.Chain = append(res.Chain, v.facts.get(c, v.opts.Classifier).Subject)
+		res.Chain = append(res.Chain, v.cache.factsOf(c, v.opts.Classifier).Subject)
 	}
 	if req.CertType != certs.CertTypeAny && res.Signer.CertType != req.CertType {
 		res.fail(ReasonWrongCertType, fmt.Sprintf("a %v certificate is required, the signer's is a %v certificate", req.CertType, res.Signer.CertType))
@@ -438,7 +438,7 @@ func (v *Verifier) verifyRaw(ctx context.Context, req Request, res *Result) *Res
 		}
 		return res.fail(ReasonNoSignerCert, "a raw signature needs the signer's certificate (pubCert)")
 	}
-	cert, err := certs.ParseCertificate(req.Cert)
+	cert, err := v.cache.parseAny(req.Cert)
 	if err != nil {
 		return res.fail(ReasonMalformed, "the certificate given: "+err.Error())
 	}

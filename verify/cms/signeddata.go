@@ -151,6 +151,12 @@ func Parse(data []byte) (*ContentInfo, []byte, error) {
 
 // ParseSignedData decodes a SignedData ContentInfo, standard or GM/T.
 func ParseSignedData(data []byte) (*SignedData, error) {
+	return ParseSignedDataWith(data, smx509.ParseCertificate)
+}
+
+// ParseSignedDataWith is ParseSignedData with the certificate parser
+// given (a verifier passes one that caches).
+func ParseSignedDataWith(data []byte, parseCert func([]byte) (*smx509.Certificate, error)) (*SignedData, error) {
 	ci, der, err := Parse(data)
 	if err != nil {
 		return nil, err
@@ -193,7 +199,7 @@ func ParseSignedData(data []byte) (*SignedData, error) {
 			if raw.Class != asn1.ClassUniversal || raw.Tag != asn1.TagSequence {
 				continue // attribute certificates and other choices
 			}
-			if c, err := smx509.ParseCertificate(raw.FullBytes); err == nil {
+			if c, err := parseCert(raw.FullBytes); err == nil {
 				out.Certificates = append(out.Certificates, c)
 			}
 		}

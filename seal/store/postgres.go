@@ -225,30 +225,31 @@ func scanSeal(row pgx.Row) (seal.Seal, error) {
 	return s, nil
 }
 
-// Lookup implements seal.Store.
+// Lookup implements seal.Store. Both queries go in one batch: one round
+// trip, and one implicit transaction, so user and seals are one snapshot.
 func (p *Postgres) Lookup(ctx context.Context, serial string) (seal.Entry, error) {
 	serial, err := normalize(serial)
 	if err != nil {
 		return seal.Entry{}, err
 	}
 	var entry seal.Entry
-	// One snapshot for the user and the seals.
-	err = pgx.BeginTxFunc(ctx, p.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM seal_users WHERE serial = $1`, serial))
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT `+userColumns+` FROM seal_users WHERE serial = $1`, serial).QueryRow(func(row pgx.Row) error {
+		u, err := scanUser(row)
 		switch {
 		case err == nil:
 			entry.User = &u
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT `+sealColumns("image")+` FROM seal_seals WHERE serial = $1 ORDER BY seq`, serial)
-		if err != nil {
-			return err
-		}
+		return nil
+	})
+	batch.Queue(`SELECT `+sealColumns("image")+` FROM seal_seals WHERE serial = $1 ORDER BY seq`, serial).Query(func(rows pgx.Rows) error {
+		var err error
 		entry.Seals, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (seal.Seal, error) { return scanSeal(r) })
 		return err
 	})
-	if err != nil {
+	if err := p.pool.SendBatch(ctx, batch).Close(); err != nil {
 		return seal.Entry{}, fmt.Errorf("seal store: lookup: %w", err)
 	}
 	return entry, nil

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -254,7 +255,9 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 		return nil, err
 	}
 	inc, err := u.Serialize(size, needEOL, fileID(doc, size, field, at))
-	if err != nil {
+	if errors.Is(err, pdf.ErrTooLarge) {
+		return nil, fail(CodeMalformed, "PDF 对象编号已用尽，无法追加签章", "the PDF has no object numbers left for a seal", err)
+	} else if err != nil {
 		return nil, fail(CodeInternal, "生成增量更新失败", "cannot write the update", err)
 	}
 	cPos, bPos := inc.Marks[contentsTag], inc.Marks[byteRangeTag]

@@ -216,6 +216,11 @@ func (r *Reader) readChain(off int64) error {
 		if err != nil {
 			return err
 		}
+		if v, ok := sec.Trailer["Size"]; ok {
+			if n, ok := v.(Integer); !ok || n < 0 || n > maxObjectNumber+1 {
+				return fmt.Errorf("%w: trailer /Size %v is not a valid object count", ErrNoXRef, v)
+			}
+		}
 		if first {
 			r.Trailer = sec.Trailer
 			first = false

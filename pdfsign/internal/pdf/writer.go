@@ -59,6 +59,9 @@ type Serialized struct {
 // file's length). needEOL adds a line break first when the original does not
 // end with one. id is the new second element of the trailer's /ID.
 func (u *Update) Serialize(base int64, needEOL bool, id []byte) (*Serialized, error) {
+	if u.next+1 > maxObjectNumber {
+		return nil, fmt.Errorf("%w: no object numbers left for an update", ErrTooLarge)
+	}
 	s := &serializer{}
 	if needEOL {
 		s.buf.WriteByte('\n')

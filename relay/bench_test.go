@@ -64,7 +64,7 @@ func benchStores() []benchStore {
 			return s
 		}},
 		{"postgres", func(b *testing.B) store.Store {
-			s, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b), pgstore.Options{MaxConns: 32})
+			s, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b), pgstore.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -73,14 +73,14 @@ func benchStores() []benchStore {
 		{"postgres-asyncCommit", func(b *testing.B) store.Store {
 			// synchronous_commit=off through the URL, as an operator would set
 			// it: a PostgreSQL crash may lose the last ~0.6 s of commits.
-			s, err := pgstore.Open(context.Background(), withParam(b, pgtest.FreshDatabase(b), "synchronous_commit", "off"), pgstore.Options{MaxConns: 32})
+			s, err := pgstore.Open(context.Background(), withParam(b, pgtest.FreshDatabase(b), "synchronous_commit", "off"), pgstore.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			return s
 		}},
 		{"postgres-noNotify", func(b *testing.B) store.Store {
-			s, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b), pgstore.Options{MaxConns: 32, NoNotify: true})
+			s, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b), pgstore.Options{NoNotify: true})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -20,12 +20,16 @@ import (
 // notifyChannel is the LISTEN/NOTIFY channel operation changes go out on.
 const notifyChannel = "relay_operation_changed"
 
+// DefaultMaxConns is the pool size when neither Options nor the URL say.
+const DefaultMaxConns = 24
+
 // purgeChunk bounds how many rows one purge statement deletes.
 const purgeChunk = 5000
 
 // Options tune the store; the zero value is the production setting.
 type Options struct {
-	// MaxConns caps the pool (default: pgxpool's, or the URL's pool_max_conns).
+	// MaxConns caps the pool (default: the URL's pool_max_conns, else
+	// DefaultMaxConns).
 	MaxConns int32
 	// NoNotify turns off NOTIFY on updates (Wait then only sees changes made
 	// through this instance at once, and others after the recheck interval).
@@ -64,8 +68,14 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: database URL: %w", err)
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(databaseURL, "pool_max_conns"):
+		// pgxpool's default is one connection per CPU (4 at least): too few
+		// for a relay whose requests mostly wait on commits. More
+		// connections let PostgreSQL commit many at once (group commit).
+		cfg.MaxConns = DefaultMaxConns
 	}
 	if opts.Recheck <= 0 {
 		opts.Recheck = 5 * time.Second

@@ -296,3 +296,89 @@ func TestSealServe(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// TestREADMESealExample runs the README's seal service example: its `seal
+// add` commands, `seal serve --dev`, then the marked curl block verbatim,
+// comparing what it prints with the README's #> lines.
+func TestREADMESealExample(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("curl is needed to check the README's examples")
+		}
+		t.Skip("no curl")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := regexp.MustCompile("(?s)\n## Seal company service\n(.*?)\n## ").FindSubmatch(readme)
+	if section == nil {
+		t.Fatal("README has no seal company service section")
+	}
+	setup := regexp.MustCompile("(?s)### Try it\\s*```sh\n(.*?)```").FindSubmatch(section[1])
+	block := regexp.MustCompile("(?s)<!-- The next block is run verbatim by TestREADMESealExample.*?-->\\s*```sh\n(.*?)```").FindSubmatch(section[1])
+	if setup == nil || block == nil {
+		t.Fatal("README's seal section lacks its setup or its marked curl block")
+	}
+	data := t.TempDir()
+	adds := 0
+	for _, line := range strings.Split(string(setup[1]), "\n") {
+		if cmd, ok := strings.CutPrefix(line, "go run ./cmd/scansign seal add "); ok {
+			args := []string{"add"}
+			for _, f := range strings.Fields(cmd) {
+				f = strings.Replace(f, "./sealdata", data, 1)
+				if strings.HasPrefix(f, "testdata/") {
+					f = filepath.Join("..", "..", f)
+				}
+				args = append(args, f)
+			}
+			if code, _, errOut := sealRun(t, args...); code != exitOK {
+				t.Fatalf("README's %q: %s", line, errOut)
+			}
+			adds++
+		} else if strings.HasPrefix(line, "go run ./cmd/scansign seal serve") && !strings.Contains(line, "--dev --data ./sealdata") {
+			t.Fatalf("README's serve line changed: %q", line)
+		}
+	}
+	if adds == 0 {
+		t.Fatal("README's setup adds no seals")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &sealLog{}
+	exit := make(chan int, 1)
+	go func() {
+		exit <- runSeal(ctx, []string{"serve", "--dev", "--listen", "127.0.0.1:0", "--data", data}, &bytes.Buffer{}, logs)
+	}()
+	addrRE := regexp.MustCompile(`msg="seal service listening" addr=(\S+)`)
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
+		if m := addrRE.FindStringSubmatch(logs.String()); m != nil {
+			base = "http://" + m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s", logs.String())
+		}
+	}
+	script := string(block[1])
+	if !strings.Contains(script, "http://127.0.0.1:8090") {
+		t.Fatal("the README's block should talk to the default address")
+	}
+	var want strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		if out, ok := strings.CutPrefix(line, "#> "); ok {
+			want.WriteString(out + "\n")
+		}
+	}
+	cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", strings.ReplaceAll(script, "http://127.0.0.1:8090", base))
+	cmd.Dir = t.TempDir()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's commands failed: %v\n%s", err, out)
+	}
+	if string(out) != want.String() {
+		t.Fatalf("the README's commands printed\n%s\nbut the README shows\n%s", out, want.String())
+	}
+	cancel()
+	<-exit
+}

@@ -39,7 +39,7 @@ func cheapHash(t testing.TB, password string) string {
 
 // sealCompany runs the real seal service (seal/service over the embedded
 // store) on loopback, holding seals for serial 0A1B2C: one valid, one expired.
-func sealCompany(t *testing.T) (url string, round []byte) {
+func sealCompany(t testing.TB) (url string, round []byte) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenEmbedded(ctx, t.TempDir())

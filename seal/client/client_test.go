@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/service"
 	"github.com/scansign/scansign/seal/store"
@@ -382,5 +384,27 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 	if s := ok.String(); strings.Contains(s, "p}") || strings.Contains(s, "password") {
 		t.Fatalf("String shows the password: %s", s)
+	}
+}
+
+// TestCompanyYAML: the registry's configuration reads from YAML as the
+// relay's config file will hold it.
+func TestCompanyYAML(t *testing.T) {
+	var cfg struct {
+		Companies []Company `yaml:"seal_companies"`
+	}
+	err := yaml.Unmarshal([]byte(`
+seal_companies:
+  - {code: ACME, url: "https://seal.acme.cn/prefix", account: relay, password: "p@ss", timeout: 3s}
+  - {code: DEV, url: "http://127.0.0.1:8090", account: dev-seal, password: dev-seal-secret}
+`), &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := registry(t, Config{Companies: cfg.Companies})
+	acme, _ := r.Company("ACME")
+	dev, _ := r.Company("DEV")
+	if acme.Timeout != 3*time.Second || acme.Password != "p@ss" || dev.Timeout != DefaultTimeout || r.companies["ACME"].endpoint != "https://seal.acme.cn/prefix/api/getSeal" {
+		t.Fatalf("companies %+v", cfg.Companies)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/emmansun/gmsm/sm3"
 )
@@ -88,3 +89,47 @@ func hashByteRange(ctx context.Context, src io.ReaderAt, br [4]int64, alg Digest
 
 // onlyWriter hides any ReadFrom of w so io.CopyBuffer uses our buffer.
 type onlyWriter struct{ io.Writer }
+
+// copyAndHash streams [off, off+n) of src into dst and, on another
+// goroutine, into h: on two cores hashing costs no extra wall time.
+func copyAndHash(ctx context.Context, dst io.Writer, h hash.Hash, src io.ReaderAt, off, n int64) error {
+	const depth = 4
+	free := make(chan []byte, depth)
+	for i := 0; i < depth; i++ {
+		free <- make([]byte, copyBufSize)
+	}
+	toHash := make(chan []byte, depth)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for b := range toHash {
+			h.Write(b)
+			free <- b[:cap(b)]
+		}
+	}()
+	var err error
+	for pos := off; pos < off+n && err == nil; {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		b := <-free
+		b = b[:min(int64(len(b)), off+n-pos)]
+		var m int
+		m, err = src.ReadAt(b, pos)
+		if m < len(b) && err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		if err == io.EOF && m == len(b) {
+			err = nil
+		}
+		if err == nil {
+			_, err = dst.Write(b[:m])
+		}
+		toHash <- b[:m]
+		pos += int64(m)
+	}
+	close(toHash)
+	wg.Wait()
+	return err
+}

@@ -61,19 +61,7 @@ func imageXObject(u *pdf.Update, data []byte) (pdf.Ref, float64, error) {
 			return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片 PNG 无法解码", "the seal PNG cannot be decoded", err)
 		}
 		b := img.Bounds()
-		rgb := make([]byte, 0, b.Dx()*b.Dy()*3)
-		alpha := make([]byte, 0, b.Dx()*b.Dy())
-		opaque := true
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-				rgb = append(rgb, c.R, c.G, c.B)
-				alpha = append(alpha, c.A)
-				if c.A != 0xFF {
-					opaque = false
-				}
-			}
-		}
+		rgb, alpha, opaque := splitAlpha(img)
 		d := pdf.Dict{
 			"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
 			"Width": pdf.Integer(b.Dx()), "Height": pdf.Integer(b.Dy()),
@@ -126,4 +114,50 @@ func num(f float64) string {
 		return "0"
 	}
 	return s
+}
+
+// splitAlpha returns the image's RGB samples and alpha channel (not
+// premultiplied), reading the common PNG layouts directly.
+func splitAlpha(img image.Image) (rgb, alpha []byte, opaque bool) {
+	b := img.Bounds()
+	n := b.Dx() * b.Dy()
+	rgb, alpha = make([]byte, 0, 3*n), make([]byte, 0, n)
+	opaque = true
+	put := func(c color.NRGBA) {
+		rgb = append(rgb, c.R, c.G, c.B)
+		alpha = append(alpha, c.A)
+		if c.A != 0xFF {
+			opaque = false
+		}
+	}
+	switch m := img.(type) {
+	case *image.NRGBA:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, y):m.PixOffset(b.Max.X, y)]
+			for i := 0; i < len(row); i += 4 {
+				put(color.NRGBA{R: row[i], G: row[i+1], B: row[i+2], A: row[i+3]})
+			}
+		}
+	case *image.Paletted:
+		pal := make([]color.NRGBA, len(m.Palette))
+		for i, c := range m.Palette {
+			pal[i] = color.NRGBAModel.Convert(c).(color.NRGBA)
+		}
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for _, idx := range m.Pix[m.PixOffset(b.Min.X, y):m.PixOffset(b.Max.X, y)] {
+				if int(idx) < len(pal) {
+					put(pal[idx])
+				} else {
+					put(color.NRGBA{})
+				}
+			}
+		}
+	default:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				put(color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA))
+			}
+		}
+	}
+	return rgb, alpha, opaque
 }

@@ -273,25 +273,16 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 	copy(inc.Bytes[bPos:], text)
 
 	// One pass: the original and the update go to dst and, outside the
-	// /Contents gap, through the hash.
+	// /Contents gap, through the hash (concurrently, for the original).
 	hsh := alg.New()
-	mw := io.MultiWriter(dst, hsh)
-	if err := copyRange(ctx, onlyWriter{mw}, src, 0, size, make([]byte, copyBufSize)); err != nil {
+	if err := copyAndHash(ctx, dst, hsh, src, 0, size); err != nil {
 		return nil, fmt.Errorf("pdfsign: copy the original: %w", err)
 	}
-	for _, part := range []struct {
-		b      []byte
-		hashed bool
-	}{{inc.Bytes[:cPos], true}, {inc.Bytes[cPos : cPos+2*room+2], false}, {inc.Bytes[cPos+2*room+2:], true}} {
-		var err error
-		if part.hashed {
-			_, err = mw.Write(part.b)
-		} else {
-			_, err = dst.Write(part.b)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("pdfsign: write: %w", err)
-		}
+	gap := cPos + 2*room + 2
+	hsh.Write(inc.Bytes[:cPos])
+	hsh.Write(inc.Bytes[gap:])
+	if _, err := dst.Write(inc.Bytes); err != nil {
+		return nil, fmt.Errorf("pdfsign: write: %w", err)
 	}
 	out := &Prepared{
 		FieldName: field, Shape: shape, DigestAlgorithm: alg, Digest: hsh.Sum(nil),

@@ -3,8 +3,10 @@ package seal
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/seal/sealimg"
 )
 
@@ -16,8 +18,20 @@ const DevSealType = "开发测试章"
 type DevHolder struct {
 	Serial       string // any form certs.NormalizeSerial reads
 	Name         string // the holder's name (subject CN or organisation)
+	Label        string // Latin text drawn on the seal (the Go font has no Chinese); empty: what of Name it can draw
 	Organisation bool   // organisations get a company and a finance seal, persons a personal seal
 	Phone        string // optional userInfo phone
+}
+
+// DevHoldersFromManifest lists every leaf certificate of a dev PKI (expired,
+// revoked and untrusted ones too, so their refusals can be tried with a
+// seal), labelled with the leaf's name ("SM2-ORG").
+func DevHoldersFromManifest(m *devpki.Manifest) []DevHolder {
+	var hs []DevHolder
+	for _, l := range m.Leaves {
+		hs = append(hs, DevHolder{Serial: l.Serial, Name: l.CommonName, Label: strings.ToUpper(l.Name), Organisation: l.Kind == devpki.Organisation})
+	}
+	return hs
 }
 
 // RegisterDevSeals draws and stores development seals for each holder: a
@@ -49,7 +63,11 @@ func RegisterDevSeals(ctx context.Context, st Store, holders []DevHolder) ([]Sea
 			designs = []design{{h.Name + "公章", "公章", sealimg.Round, 4.2, 4.2}, {h.Name + "财务专用章", "财务章", sealimg.Oval, 4, 3}}
 		}
 		for _, d := range designs {
-			img, err := sealimg.DevSeal(h.Name, d.shape)
+			label := h.Label
+			if label == "" {
+				label = h.Name
+			}
+			img, err := sealimg.DevSeal(label, d.shape)
 			if err != nil {
 				return added, fmt.Errorf("draw dev seal for %q: %w", h.Name, err)
 			}

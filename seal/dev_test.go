@@ -2,8 +2,10 @@ package seal_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/sealimg"
 	"github.com/scansign/scansign/seal/store"
@@ -50,5 +52,40 @@ func TestRegisterDevSeals(t *testing.T) {
 	}
 	if _, err := seal.RegisterDevSeals(ctx, st, []seal.DevHolder{{Serial: "xyz", Name: "bad"}}); err == nil {
 		t.Fatal("accepted a bad serial")
+	}
+}
+
+// TestDevHoldersFromManifest registers seals for a freshly generated dev
+// PKI, as `pki init` will, and finds them by each leaf's serial.
+func TestDevHoldersFromManifest(t *testing.T) {
+	m, err := devpki.Generate(t.TempDir(), devpki.Options{RSABits: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holders := seal.DevHoldersFromManifest(m)
+	if len(holders) != len(m.Leaves) || len(holders) == 0 {
+		t.Fatalf("%d holders for %d leaves", len(holders), len(m.Leaves))
+	}
+	ctx := context.Background()
+	st, err := store.OpenEmbedded(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := seal.RegisterDevSeals(ctx, st, holders); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range m.Leaves {
+		e, err := st.Lookup(ctx, l.Serial)
+		if err != nil || e.User == nil || e.User.Name != l.CommonName {
+			t.Fatalf("%s: %+v, %v", l.Name, e, err)
+		}
+		want := 1
+		if l.Kind == devpki.Organisation {
+			want = 2
+		}
+		if len(e.Seals) != want || !strings.Contains(e.Seals[0].Name, l.CommonName) {
+			t.Fatalf("%s (%s): %d seals %q", l.Name, l.Kind, len(e.Seals), e.Seals[0].Name)
+		}
 	}
 }

@@ -46,7 +46,7 @@ func laterChanges(r *pdf.Reader, src io.ReaderAt, end int64) (onlySigs bool, cha
 		if err != nil {
 			before = pdf.Null{}
 		}
-		if why := allowedChange(r, prev, before, now); why != "" {
+		if why := allowedChange(r, before, now); why != "" {
 			changes = append(changes, fmt.Sprintf("object %d: %s", num, why))
 			if len(changes) >= 20 {
 				break
@@ -58,7 +58,7 @@ func laterChanges(r *pdf.Reader, src io.ReaderAt, end int64) (onlySigs bool, cha
 
 // allowedChange returns "" when the change from before to now belongs to
 // adding a signature, else what it is.
-func allowedChange(r, prev *pdf.Reader, before, now pdf.Object) string {
+func allowedChange(r *pdf.Reader, before, now pdf.Object) string {
 	nd := dictOf(now)
 	if _, isNew := before.(pdf.Null); isNew {
 		switch now.(type) {
@@ -129,9 +129,6 @@ func allowedChange(r, prev *pdf.Reader, before, now pdf.Object) string {
 		if !sameObject(bd[k], nd[k]) {
 			return fmt.Sprintf("/%s of a /%s changed", k, firstNonEmpty(string(t), "field"))
 		}
-	}
-	if t == "Page" || t == "Catalog" {
-		return ""
 	}
 	return ""
 }

@@ -222,15 +222,16 @@ func verifyOne(ctx context.Context, doc *document, src io.ReaderAt, size int64, 
 		req.Expected, _ = verify.ExpectHashHex(sr.Hash)
 		res = opts.Verifier.VerifySignedData(ctx, sd, req)
 	default:
-		req.Expected = verify.ExpectDigest(digestOf)
-		res = opts.Verifier.VerifySignedData(ctx, sd, req)
-		if len(sd.Signers) > 0 {
+		// The hash is reported even when the signature fails early.
+		if len(sd.Signers) > 0 && sd.Signers[0].Digest != vcms.DigestUnknown {
 			d := sd.Signers[0].Digest
 			sr.DigestAlgorithm = d.String()
-			if v, ok := digests[d]; ok {
+			if v, err := digestOf(d); err == nil {
 				sr.Hash = hex.EncodeToString(v)
 			}
 		}
+		req.Expected = verify.ExpectDigest(digestOf)
+		res = opts.Verifier.VerifySignedData(ctx, sd, req)
 	}
 	sr.Verification = res
 	sr.Signer = res.Signer

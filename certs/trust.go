@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"container/list"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -91,7 +91,7 @@ type trustState struct {
 	intermediates *smx509.CertPool
 	rootList      []*smx509.Certificate
 	interList     []*smx509.Certificate
-	crls          map[string]*crlInfo // by issuer certificate fingerprint
+	crls          map[string]*crlInfo // by the issuer certificate's DER
 	problems      []string
 	loadedAt      time.Time
 }
@@ -100,7 +100,7 @@ type crlInfo struct {
 	issuer     *smx509.Certificate
 	thisUpdate time.Time
 	nextUpdate time.Time
-	revoked    map[string]time.Time // SerialHex → revocation time
+	revoked    map[string]time.Time // serialKey → revocation time
 	path       string
 }
 
@@ -277,7 +277,7 @@ func buildState(roots, inters []*smx509.Certificate, crls [][]byte, crlPaths, pr
 			continue
 		}
 		info.path = path
-		key := fingerprint(info.issuer)
+		key := string(info.issuer.Raw)
 		if old, ok := st.crls[key]; ok && !info.thisUpdate.After(old.thisUpdate) {
 			continue // keep the newest CRL per issuer
 		}
@@ -300,16 +300,22 @@ func parseCRL(der []byte, cas []*smx509.Certificate) (*crlInfo, error) {
 		}
 		info := &crlInfo{issuer: ca, thisUpdate: rl.ThisUpdate, nextUpdate: rl.NextUpdate, revoked: map[string]time.Time{}}
 		for _, e := range rl.RevokedCertificateEntries {
-			info.revoked[SerialHex(e.SerialNumber)] = e.RevocationTime
+			info.revoked[serialKey(e.SerialNumber)] = e.RevocationTime
 		}
 		return info, nil
 	}
 	return nil, errors.New("CRL signature does not verify against any CA certificate in the store (CRL skipped)")
 }
 
-func fingerprint(c *smx509.Certificate) string {
-	sum := sha256.Sum256(c.Raw)
-	return string(sum[:])
+// serialKey keys serial numbers in maps without formatting them.
+func serialKey(n *big.Int) string {
+	if n == nil {
+		return ""
+	}
+	if n.Sign() < 0 {
+		return "-" + string(n.Bytes())
+	}
+	return string(n.Bytes())
 }
 
 // Status reports what the store holds.
@@ -356,8 +362,7 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *smx509.Certificate, extra
 	st, cache := t.state, t.cache
 	t.mu.RUnlock()
 
-	key := fingerprint(leaf)
-	if path, ok := cache.get(key); ok {
+	if path, ok := cache.get(leaf.Raw); ok {
 		if err := checkValidity(path, at); err != nil {
 			return nil, err
 		}
@@ -418,7 +423,7 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *smx509.Certificate, extra
 	if err != nil {
 		return nil, err
 	}
-	cache.put(key, path)
+	cache.put(leaf.Raw, path)
 	return &Chain{Certificates: path, Warnings: warnings}, nil
 }
 
@@ -456,11 +461,11 @@ func (t *TrustStore) checkRevocation(st *trustState, path []*smx509.Certificate,
 	var warnings []string
 	for i := 0; i+1 < len(path); i++ {
 		cert, issuer := path[i], path[i+1]
-		crl, ok := st.crls[fingerprint(issuer)]
+		crl, ok := st.crls[string(issuer.Raw)]
 		if !ok {
 			continue
 		}
-		if when, revoked := crl.revoked[SerialHex(cert.SerialNumber)]; revoked && !when.After(at) {
+		if when, revoked := crl.revoked[serialKey(cert.SerialNumber)]; revoked && !when.After(at) {
 			w := when
 			return warnings, &ChainError{Reason: ErrRevoked, Cert: cert, At: at, Revoked: &w,
 				Detail: "revoked at " + when.UTC().Format(time.RFC3339)}
@@ -476,8 +481,8 @@ func (t *TrustStore) checkRevocation(st *trustState, path []*smx509.Certificate,
 	return warnings, nil
 }
 
-// chainCache is a bounded LRU of verified paths keyed by the leaf's
-// fingerprint. A nil cache caches nothing.
+// chainCache is a bounded LRU of verified paths keyed by the leaf's DER
+// (lookups convert without allocating). A nil cache caches nothing.
 type chainCache struct {
 	mu    sync.Mutex
 	max   int
@@ -500,13 +505,13 @@ func newChainCache(size int) *chainCache {
 	return &chainCache{max: size, order: list.New(), items: map[string]*list.Element{}}
 }
 
-func (c *chainCache) get(key string) ([]*smx509.Certificate, bool) {
+func (c *chainCache) get(leafDER []byte) ([]*smx509.Certificate, bool) {
 	if c == nil {
 		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.items[key]
+	e, ok := c.items[string(leafDER)]
 	if !ok {
 		return nil, false
 	}
@@ -514,10 +519,11 @@ func (c *chainCache) get(key string) ([]*smx509.Certificate, bool) {
 	return e.Value.(*cacheEntry).path, true
 }
 
-func (c *chainCache) put(key string, path []*smx509.Certificate) {
+func (c *chainCache) put(leafDER []byte, path []*smx509.Certificate) {
 	if c == nil {
 		return
 	}
+	key := string(leafDER)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[key]; ok {

@@ -27,10 +27,10 @@ func newLRU[V any](max int) *lru[V] {
 	return &lru[V]{max: max, order: list.New(), items: map[string]*list.Element{}}
 }
 
-func (c *lru[V]) get(key string) (V, bool) {
+func (c *lru[V]) get(key []byte) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.items[key]; ok {
+	if e, ok := c.items[string(key)]; ok {
 		c.order.MoveToFront(e)
 		return e.Value.(*lruEntry[V]).value, true
 	}
@@ -38,7 +38,8 @@ func (c *lru[V]) get(key string) (V, bool) {
 	return zero, false
 }
 
-func (c *lru[V]) put(key string, v V) {
+func (c *lru[V]) put(keyBytes []byte, v V) {
+	key := string(keyBytes)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[key]; ok {
@@ -68,14 +69,14 @@ func newCertCache(max int) *certCache {
 // parse is smx509.ParseCertificate with a cache. Parsed certificates are
 // treated as read-only everywhere in scansign.
 func (c *certCache) parse(der []byte) (*smx509.Certificate, error) {
-	if cert, ok := c.certs.get(string(der)); ok {
+	if cert, ok := c.certs.get(der); ok {
 		return cert, nil
 	}
 	cert, err := smx509.ParseCertificate(der)
 	if err != nil {
 		return nil, err
 	}
-	c.certs.put(string(der), cert)
+	c.certs.put(der, cert)
 	return cert, nil
 }
 
@@ -94,10 +95,10 @@ func (c *certCache) parseAny(data []byte) (*smx509.Certificate, error) {
 }
 
 func (c *certCache) factsOf(cert *smx509.Certificate, classifier *certs.Classifier) certs.Facts {
-	if f, ok := c.facts.get(string(cert.Raw)); ok {
+	if f, ok := c.facts.get(cert.Raw); ok {
 		return f
 	}
 	f := certs.FactsOf(cert, classifier)
-	c.facts.put(string(cert.Raw), f)
+	c.facts.put(cert.Raw, f)
 	return f
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/scansign/scansign/certs/ber"
 )
@@ -65,11 +67,6 @@ type issuerAndSerialASN struct {
 type Attribute struct {
 	Type   asn1.ObjectIdentifier
 	Values []asn1.RawValue
-}
-
-type attributeASN struct {
-	Type   asn1.ObjectIdentifier
-	Values asn1.RawValue
 }
 
 // SignedData is a parsed PKCS#7/CMS SignedData.
@@ -155,69 +152,94 @@ func ParseSignedData(data []byte) (*SignedData, error) {
 }
 
 // ParseSignedDataWith is ParseSignedData with the certificate parser
-// given (a verifier passes one that caches).
+// given (a verifier passes one that caches). It reads with cryptobyte, not
+// reflection: parsing is on the hot path of every verification.
 func ParseSignedDataWith(data []byte, parseCert func([]byte) (*smx509.Certificate, error)) (*SignedData, error) {
-	ci, der, err := Parse(data)
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrMalformed, len(data), MaxSize)
+	}
+	der, rest, err := ber.ToDER(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	for _, b := range rest {
+		if b != 0 {
+			return nil, fmt.Errorf("%w: %d bytes of trailing data", ErrMalformed, len(rest))
+		}
+	}
+	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrMalformed, what) }
+	in := cryptobyte.String(der)
+	var ci, content cryptobyte.String
+	var outer asn1.ObjectIdentifier
+	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) || !in.Empty() || !ci.ReadASN1ObjectIdentifier(&outer) {
+		return nil, bad("not a ContentInfo")
 	}
 	out := &SignedData{DER: der}
 	switch {
-	case ci.ContentType.Equal(OIDSignedData):
-	case ci.ContentType.Equal(OIDGMSignedData):
+	case outer.Equal(OIDSignedData):
+	case outer.Equal(OIDGMSignedData):
 		out.GM = true
 	default:
-		return nil, fmt.Errorf("%w: content type %v is not SignedData", ErrMalformed, ci.ContentType)
+		return nil, fmt.Errorf("%w: content type %v is not SignedData", ErrMalformed, outer)
 	}
-	var sd signedDataASN
-	if r, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil || len(r) != 0 {
-		return nil, fmt.Errorf("%w: SignedData: %v", ErrMalformed, errOr(err, "trailing data"))
+	var sd cryptobyte.String
+	if !ci.ReadASN1(&content, tagExplicit0) || !ci.Empty() || !content.ReadASN1(&sd, cbasn1.SEQUENCE) || !content.Empty() {
+		return nil, bad("SignedData")
 	}
-	out.EContentType = sd.EncapContentInfo.EContentType
-	if len(sd.EncapContentInfo.EContent.FullBytes) == 0 {
-		out.Detached = true
-	} else {
-		content, err := octets(sd.EncapContentInfo.EContent.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%w: eContent: %v", ErrMalformed, err)
+	var version int64
+	var digestAlgs, eci, certsField, signerInfos cryptobyte.String
+	var hasCerts bool
+	if !sd.ReadASN1Integer(&version) || !sd.ReadASN1(&digestAlgs, cbasn1.SET) || !sd.ReadASN1(&eci, cbasn1.SEQUENCE) {
+		return nil, bad("SignedData header")
+	}
+	if !eci.ReadASN1ObjectIdentifier(&out.EContentType) {
+		return nil, bad("encapContentInfo")
+	}
+	var ec cryptobyte.String
+	var hasContent bool
+	if !eci.ReadOptionalASN1(&ec, &hasContent, tagExplicit0) || !eci.Empty() {
+		return nil, bad("eContent")
+	}
+	if hasContent {
+		var body cryptobyte.String
+		var tag cbasn1.Tag
+		if !ec.ReadAnyASN1(&body, &tag) || !ec.Empty() || tag&0x20 != 0 {
+			return nil, bad("eContent is not a primitive OCTET STRING")
 		}
-		out.Content = content
-		if len(content) == 0 {
-			// An empty eContent is what some signers of digests write;
-			// treat it as detached.
-			out.Detached, out.Content = true, nil
+		out.Content = []byte(body)
+	}
+	if len(out.Content) == 0 {
+		// No eContent, or an empty one as some digest signers write.
+		out.Detached, out.Content = true, nil
+	}
+	if !sd.ReadOptionalASN1(&certsField, &hasCerts, tagImplicit0Constructed) {
+		return nil, bad("certificates")
+	}
+	for !certsField.Empty() {
+		var el cryptobyte.String
+		var tag cbasn1.Tag
+		if !certsField.ReadAnyASN1Element(&el, &tag) {
+			return nil, bad("certificates")
+		}
+		if tag != cbasn1.SEQUENCE {
+			continue // attribute certificates and other choices
+		}
+		if c, err := parseCert(el); err == nil {
+			out.Certificates = append(out.Certificates, c)
 		}
 	}
-	if len(sd.Certificates.FullBytes) > 0 {
-		for rest := sd.Certificates.Bytes; len(rest) > 0; {
-			var raw asn1.RawValue
-			r, err := asn1.Unmarshal(rest, &raw)
-			if err != nil {
-				return nil, fmt.Errorf("%w: certificates: %v", ErrMalformed, err)
-			}
-			rest = r
-			if raw.Class != asn1.ClassUniversal || raw.Tag != asn1.TagSequence {
-				continue // attribute certificates and other choices
-			}
-			if c, err := parseCert(raw.FullBytes); err == nil {
-				out.Certificates = append(out.Certificates, c)
-			}
-		}
+	if !sd.SkipOptionalASN1(tagImplicit1Constructed) || !sd.ReadASN1(&signerInfos, cbasn1.SET) || !sd.Empty() {
+		return nil, bad("signerInfos is not a SET")
 	}
-	if sd.SignerInfos.Tag != asn1.TagSet || !sd.SignerInfos.IsCompound {
-		return nil, fmt.Errorf("%w: signerInfos is not a SET", ErrMalformed)
-	}
-	for rest := sd.SignerInfos.Bytes; len(rest) > 0; {
+	for !signerInfos.Empty() {
 		if len(out.Signers) == MaxSigners {
 			return nil, fmt.Errorf("%w: more than %d signers", ErrMalformed, MaxSigners)
 		}
-		var si signerInfoASN
-		r, err := asn1.Unmarshal(rest, &si)
-		if err != nil {
-			return nil, fmt.Errorf("%w: signerInfo %d: %v", ErrMalformed, len(out.Signers)+1, err)
+		var si cryptobyte.String
+		if !signerInfos.ReadASN1(&si, cbasn1.SEQUENCE) {
+			return nil, fmt.Errorf("%w: signerInfo %d", ErrMalformed, len(out.Signers)+1)
 		}
-		rest = r
-		parsed, err := parseSignerInfo(&si)
+		parsed, err := parseSignerInfo(si)
 		if err != nil {
 			return nil, fmt.Errorf("%w: signerInfo %d: %v", ErrMalformed, len(out.Signers)+1, err)
 		}
@@ -225,6 +247,13 @@ func ParseSignedDataWith(data []byte, parseCert func([]byte) (*smx509.Certificat
 	}
 	return out, nil
 }
+
+var (
+	tagExplicit0            = cbasn1.Tag(0).Constructed().ContextSpecific()
+	tagImplicit0Constructed = cbasn1.Tag(0).Constructed().ContextSpecific()
+	tagImplicit1Constructed = cbasn1.Tag(1).Constructed().ContextSpecific()
+	tagImplicit0Primitive   = cbasn1.Tag(0).ContextSpecific()
+)
 
 func errOr(err error, s string) string {
 	if err != nil {
@@ -250,37 +279,79 @@ func octets(der []byte) ([]byte, error) {
 	return raw.Bytes, nil
 }
 
-func parseSignerInfo(si *signerInfoASN) (*SignerInfo, error) {
-	out := &SignerInfo{
-		Version:            si.Version,
-		DigestAlgorithm:    si.DigestAlgorithm,
-		Digest:             DigestFromOID(si.DigestAlgorithm.Algorithm),
-		SignatureAlgorithm: si.SignatureAlgorithm,
-		Signature:          si.Signature,
+// readAlgorithm reads an AlgorithmIdentifier.
+func readAlgorithm(s *cryptobyte.String) (pkix.AlgorithmIdentifier, bool) {
+	var alg, params cryptobyte.String
+	var ai pkix.AlgorithmIdentifier
+	if !s.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&ai.Algorithm) {
+		return ai, false
 	}
-	switch {
-	case si.SID.Class == asn1.ClassUniversal && si.SID.Tag == asn1.TagSequence:
-		var ias issuerAndSerialASN
-		if r, err := asn1.Unmarshal(si.SID.FullBytes, &ias); err != nil || len(r) != 0 || ias.Serial == nil {
-			return nil, fmt.Errorf("issuerAndSerialNumber: %v", errOr(err, "trailing data"))
+	if !alg.Empty() {
+		var tag cbasn1.Tag
+		if !alg.ReadAnyASN1Element(&params, &tag) || !alg.Empty() {
+			return ai, false
 		}
-		out.IssuerSerial = &IssuerSerial{RawIssuer: ias.Issuer.FullBytes, Serial: ias.Serial}
-	case si.SID.Class == asn1.ClassContextSpecific && si.SID.Tag == 0 && !si.SID.IsCompound:
-		if len(si.SID.Bytes) == 0 {
+		ai.Parameters = rawValue(params, tag)
+	}
+	return ai, true
+}
+
+// rawValue builds the asn1.RawValue of a DER element.
+func rawValue(el cryptobyte.String, tag cbasn1.Tag) asn1.RawValue {
+	body := el
+	var inner cryptobyte.String
+	var t cbasn1.Tag
+	body.ReadAnyASN1(&inner, &t)
+	return asn1.RawValue{
+		Class:      int(tag) >> 6,
+		Tag:        int(tag) & 0x1f,
+		IsCompound: tag&0x20 != 0,
+		Bytes:      []byte(inner),
+		FullBytes:  []byte(el),
+	}
+}
+
+func parseSignerInfo(si cryptobyte.String) (*SignerInfo, error) {
+	out := &SignerInfo{}
+	var version int64
+	if !si.ReadASN1Integer(&version) {
+		return nil, errors.New("version")
+	}
+	out.Version = int(version)
+	switch {
+	case si.PeekASN1Tag(cbasn1.SEQUENCE):
+		var ias, issuer cryptobyte.String
+		serial := new(big.Int)
+		if !si.ReadASN1(&ias, cbasn1.SEQUENCE) || !ias.ReadASN1Element(&issuer, cbasn1.SEQUENCE) || !ias.ReadASN1Integer(serial) || !ias.Empty() {
+			return nil, errors.New("issuerAndSerialNumber")
+		}
+		out.IssuerSerial = &IssuerSerial{RawIssuer: []byte(issuer), Serial: serial}
+	case si.PeekASN1Tag(tagImplicit0Primitive):
+		var ski cryptobyte.String
+		if !si.ReadASN1(&ski, tagImplicit0Primitive) || len(ski) == 0 {
 			return nil, errors.New("empty subjectKeyIdentifier")
 		}
-		out.SubjectKeyID = si.SID.Bytes
+		out.SubjectKeyID = []byte(ski)
 	default:
 		return nil, errors.New("signer identifier is neither issuerAndSerialNumber nor subjectKeyIdentifier")
 	}
-	if len(si.SignedAttrs.FullBytes) > 0 {
-		if !si.SignedAttrs.IsCompound {
-			return nil, errors.New("signedAttrs is not constructed")
+	var ok bool
+	if out.DigestAlgorithm, ok = readAlgorithm(&si); !ok {
+		return nil, errors.New("digestAlgorithm")
+	}
+	out.Digest = DigestFromOID(out.DigestAlgorithm.Algorithm)
+	if si.PeekASN1Tag(tagImplicit0Constructed) {
+		var el, body cryptobyte.String
+		if !si.ReadASN1Element(&el, tagImplicit0Constructed) {
+			return nil, errors.New("signedAttrs")
 		}
-		set := append([]byte(nil), si.SignedAttrs.FullBytes...)
+		set := append([]byte(nil), el...)
 		set[0] = 0x31 // [0] IMPLICIT → SET OF, as RFC 5652 §5.4 says the signature covers
 		out.SignedAttrsDER = set
-		attrs, err := parseAttributes(si.SignedAttrs.Bytes)
+		body = el
+		var tag cbasn1.Tag
+		body.ReadAnyASN1(&body, &tag)
+		attrs, err := parseAttributes(body)
 		if err != nil {
 			return nil, fmt.Errorf("signedAttrs: %w", err)
 		}
@@ -289,37 +360,46 @@ func parseSignerInfo(si *signerInfoASN) (*SignerInfo, error) {
 			return nil, err
 		}
 	}
-	if len(si.UnsignedAttrs.FullBytes) > 0 {
-		attrs, err := parseAttributes(si.UnsignedAttrs.Bytes)
+	if out.SignatureAlgorithm, ok = readAlgorithm(&si); !ok {
+		return nil, errors.New("signatureAlgorithm")
+	}
+	var sig cryptobyte.String
+	if !si.ReadASN1(&sig, cbasn1.OCTET_STRING) {
+		return nil, errors.New("signature")
+	}
+	out.Signature = []byte(sig)
+	if si.PeekASN1Tag(tagImplicit1Constructed) {
+		var body cryptobyte.String
+		if !si.ReadASN1(&body, tagImplicit1Constructed) {
+			return nil, errors.New("unsignedAttrs")
+		}
+		attrs, err := parseAttributes(body)
 		if err != nil {
 			return nil, fmt.Errorf("unsignedAttrs: %w", err)
 		}
 		out.UnsignedAttrs = attrs
 	}
+	if !si.Empty() {
+		return nil, errors.New("trailing data")
+	}
 	return out, nil
 }
 
-func parseAttributes(b []byte) ([]Attribute, error) {
+func parseAttributes(b cryptobyte.String) ([]Attribute, error) {
 	var out []Attribute
-	for len(b) > 0 {
-		var a attributeASN
-		r, err := asn1.Unmarshal(b, &a)
-		if err != nil {
-			return nil, err
+	for !b.Empty() {
+		var a, values cryptobyte.String
+		var attr Attribute
+		if !b.ReadASN1(&a, cbasn1.SEQUENCE) || !a.ReadASN1ObjectIdentifier(&attr.Type) || !a.ReadASN1(&values, cbasn1.SET) || !a.Empty() {
+			return nil, errors.New("attribute is not a SEQUENCE of type and SET of values")
 		}
-		b = r
-		if a.Values.Tag != asn1.TagSet || !a.Values.IsCompound {
-			return nil, fmt.Errorf("attribute %v: values are not a SET", a.Type)
-		}
-		attr := Attribute{Type: a.Type}
-		for v := a.Values.Bytes; len(v) > 0; {
-			var raw asn1.RawValue
-			rr, err := asn1.Unmarshal(v, &raw)
-			if err != nil {
-				return nil, fmt.Errorf("attribute %v: %w", a.Type, err)
+		for !values.Empty() {
+			var el cryptobyte.String
+			var tag cbasn1.Tag
+			if !values.ReadAnyASN1Element(&el, &tag) {
+				return nil, fmt.Errorf("attribute %v: bad value", attr.Type)
 			}
-			v = rr
-			attr.Values = append(attr.Values, raw)
+			attr.Values = append(attr.Values, rawValue(el, tag))
 		}
 		out = append(out, attr)
 	}
@@ -341,24 +421,33 @@ func (s *SignerInfo) readSignedAttributes() error {
 			return fmt.Errorf("signed attribute %v must appear once with one value", a.Type)
 		}
 		seen[key] = true
-		v := a.Values[0].FullBytes
+		v := cryptobyte.String(a.Values[0].FullBytes)
 		switch {
 		case a.Type.Equal(OIDAttrContentType):
 			var oid asn1.ObjectIdentifier
-			if _, err := asn1.Unmarshal(v, &oid); err != nil {
-				return fmt.Errorf("contentType attribute: %w", err)
+			if !v.ReadASN1ObjectIdentifier(&oid) || !v.Empty() {
+				return errors.New("contentType attribute is not an OID")
 			}
 			s.ContentTypeAttr = oid
 		case a.Type.Equal(OIDAttrMessageDigest):
-			var md []byte
-			if _, err := asn1.Unmarshal(v, &md); err != nil {
-				return fmt.Errorf("messageDigest attribute: %w", err)
+			var md cryptobyte.String
+			if !v.ReadASN1(&md, cbasn1.OCTET_STRING) || !v.Empty() {
+				return errors.New("messageDigest attribute is not an OCTET STRING")
 			}
-			s.MessageDigest = md
+			s.MessageDigest = []byte(md)
 		case a.Type.Equal(OIDAttrSigningTime):
 			var t time.Time
-			if _, err := asn1.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("signingTime attribute: %w", err)
+			switch {
+			case v.PeekASN1Tag(cbasn1.UTCTime):
+				if !v.ReadASN1UTCTime(&t) {
+					return errors.New("signingTime attribute: bad UTCTime")
+				}
+			case v.PeekASN1Tag(cbasn1.GeneralizedTime):
+				if !v.ReadASN1GeneralizedTime(&t) {
+					return errors.New("signingTime attribute: bad GeneralizedTime")
+				}
+			default:
+				return errors.New("signingTime attribute is not a time")
 			}
 			s.SigningTime = &t
 		}

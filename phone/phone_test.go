@@ -304,3 +304,21 @@ func TestSignaturesCheckedByOthers(t *testing.T) {
 		}
 	})
 }
+
+// loadFuzzPKI loads an SM2 and an RSA identity of the committed test PKI.
+func loadFuzzPKI() ([]*certs.Identity, error) {
+	m, err := devpki.Load(pkiDir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []*certs.Identity
+	for _, name := range []string{"sm2-person", "rsa-person"} {
+		l, _ := m.Leaf(name)
+		id, err := l.Identity()
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

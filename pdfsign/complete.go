@@ -307,10 +307,14 @@ func (c *completion) rawToCMS(opts CompleteOptions, raw []byte, ans Answer, sig 
 		if !res.Valid && !(opts.AllowUntrusted && trustReason(res.Reason)) {
 			return res, nil, nil
 		}
-		// The attributes must carry this document's digest.
-		parsed, err := parseAttrs(attrs)
+		// The attributes must carry this document's digest, and name this
+		// signer if they name one.
+		parsed, essHash, err := parseAttrs(attrs)
 		if err != nil {
 			return nil, nil, fail(CodeBadRequest, "签名属性无法解析", "the signed attributes cannot be parsed", err)
+		}
+		if essHash != nil && !bytes.Equal(essHash, c.alg.cms().Sum(signer.Raw)) && !bytes.Equal(essHash, vcms.SHA256.Sum(signer.Raw)) {
+			return nil, nil, fail(CodeWrongSigner, "签名属性中指定的签章证书与签名证书不一致", "the signed attributes name another certificate than the signer's", nil)
 		}
 		if opts.Streaming && len(ans.SignedAttributes) > 0 {
 			c.claim(d, parsed) // compared with the real digest during the copy
@@ -332,29 +336,37 @@ func (c *completion) rawToCMS(opts CompleteOptions, raw []byte, ans Answer, sig 
 	return res, nil, nil
 }
 
-// parseAttrs returns the messageDigest of a DER SET of signed attributes.
-func parseAttrs(set []byte) ([]byte, error) {
+// parseAttrs returns the messageDigest of a DER SET of signed attributes
+// and, when there is a signing-certificate-v2, the first certificate hash.
+func parseAttrs(set []byte) (md, essHash []byte, err error) {
 	var attrs []struct {
 		Type   asn1.ObjectIdentifier
 		Values []asn1.RawValue `asn1:"set"`
 	}
 	rest, err := asn1.UnmarshalWithParams(set, &attrs, "set")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(rest) != 0 {
-		return nil, fmt.Errorf("trailing data after the signed attributes")
+		return nil, nil, fmt.Errorf("trailing data after the signed attributes")
 	}
 	for _, a := range attrs {
-		if a.Type.Equal(vcms.OIDAttrMessageDigest) && len(a.Values) == 1 {
-			var md []byte
+		switch {
+		case a.Type.Equal(vcms.OIDAttrMessageDigest) && len(a.Values) == 1:
 			if _, err := asn1.Unmarshal(a.Values[0].FullBytes, &md); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			return md, nil
+		case a.Type.Equal(oidSigningCertificateV2) && len(a.Values) == 1:
+			var sc signingCertificateV2
+			if _, err := asn1.Unmarshal(a.Values[0].FullBytes, &sc); err == nil && len(sc.Certs) > 0 {
+				essHash = sc.Certs[0].CertHash
+			}
 		}
 	}
-	return nil, fmt.Errorf("no messageDigest attribute")
+	if md == nil {
+		return nil, nil, fmt.Errorf("no messageDigest attribute")
+	}
+	return md, essHash, nil
 }
 
 // normaliseSM2 turns a 64-byte r||s SM2 signature into DER, as CMS needs.

@@ -138,6 +138,11 @@ func TestCompleteRefuses(t *testing.T) {
 		{"garbage signature", cmsDoc, Answer{Signature: []byte("%%%not base64%%%"), Cert: good.Cert}, CodeBadSignature},
 		{"raw without cert", cmsDoc, Answer{Signature: good.Signature}, CodeBadRequest},
 		{"raw by another key", cmsDoc, Answer{Signature: answer(t, other, cmsP).Signature, Cert: good.Cert}, CodeBadSignature},
+		{"attributes name another signer", cmsDoc, func() Answer {
+			a := answer(t, other, cmsP)
+			a.SignedAttributes = cmsP.SignedAttributes
+			return a
+		}(), CodeWrongSigner},
 		{"signature of another preparation", cmsDoc, answer(t, id, otherP), CodeBadSignature},
 		{"tampered document", tampered, good, CodeBadSignature},
 		{"p7 over another hash", otherDoc, answer(t, id, p7P), CodeDigestMismatch},

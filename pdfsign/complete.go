@@ -432,13 +432,12 @@ func (c *completion) write(dst io.Writer, hexSig []byte, streaming bool) error {
 			}
 		}()
 	}
-	buf := make([]byte, copyBufSize)
-	err := copyRange(c.ctx, onlyWriter{dst}, c.src, 0, c.br[1]+1, buf)
+	err := copySpan(c.ctx, dst, c.src, 0, c.br[1]+1)
 	if err == nil {
 		_, err = dst.Write(hexSig)
 	}
 	if err == nil {
-		err = copyRange(c.ctx, onlyWriter{dst}, c.src, c.br[2]-1, c.br[3]+1, buf)
+		err = copySpan(c.ctx, dst, c.src, c.br[2]-1, c.br[3]+1)
 	}
 	wg.Wait()
 	if hashErr != nil {

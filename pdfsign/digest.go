@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
@@ -90,46 +91,52 @@ func hashByteRange(ctx context.Context, src io.ReaderAt, br [4]int64, alg Digest
 // onlyWriter hides any ReadFrom of w so io.CopyBuffer uses our buffer.
 type onlyWriter struct{ io.Writer }
 
-// copyAndHash streams [off, off+n) of src into dst and, on another
-// goroutine, into h: on two cores hashing costs no extra wall time.
-func copyAndHash(ctx context.Context, dst io.Writer, h hash.Hash, src io.ReaderAt, off, n int64) error {
-	const depth = 4
-	free := make(chan []byte, depth)
-	for i := 0; i < depth; i++ {
-		free <- make([]byte, copyBufSize)
-	}
-	toHash := make(chan []byte, depth)
+// copyHashing streams [off, off+n) of src into dst while another goroutine
+// reads the same range and hashes it into h: on two cores the hash costs
+// no extra wall time.
+func copyHashing(ctx context.Context, dst io.Writer, h hash.Hash, src io.ReaderAt, off, n int64) error {
+	var hashErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for b := range toHash {
-			h.Write(b)
-			free <- b[:cap(b)]
-		}
+		hashErr = copyRange(ctx, h, src, off, n, make([]byte, copyBufSize))
 	}()
-	var err error
-	for pos := off; pos < off+n && err == nil; {
-		if err = ctx.Err(); err != nil {
-			break
-		}
-		b := <-free
-		b = b[:min(int64(len(b)), off+n-pos)]
-		var m int
-		m, err = src.ReadAt(b, pos)
-		if m < len(b) && err == nil {
-			err = io.ErrUnexpectedEOF
-		}
-		if err == io.EOF && m == len(b) {
-			err = nil
-		}
-		if err == nil {
-			_, err = dst.Write(b[:m])
-		}
-		toHash <- b[:m]
-		pos += int64(m)
-	}
-	close(toHash)
+	err := copySpan(ctx, dst, src, off, n)
 	wg.Wait()
-	return err
+	if err != nil {
+		return err
+	}
+	return hashErr
+}
+
+// copySpan copies [off, off+n) of src to dst. File to file it lets the
+// kernel copy (copy_file_range), in pieces so cancellation is noticed.
+func copySpan(ctx context.Context, dst io.Writer, src io.ReaderAt, off, n int64) error {
+	sf, srcFile := src.(*os.File)
+	_, dstFile := dst.(*os.File)
+	if !srcFile || !dstFile {
+		return copyRange(ctx, onlyWriter{dst}, src, off, n, make([]byte, copyBufSize))
+	}
+	// Reading through the file offset: other readers of sf use ReadAt
+	// (pread), which the offset does not disturb.
+	if _, err := sf.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	const piece = 64 << 20
+	for left := n; left > 0; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m := min(left, piece)
+		got, err := io.Copy(dst, io.LimitReader(sf, m))
+		if err != nil {
+			return err
+		}
+		if got != m {
+			return fmt.Errorf("short read: %d of %d bytes", got, m)
+		}
+		left -= m
+	}
+	return nil
 }

@@ -275,7 +275,7 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 	// One pass: the original and the update go to dst and, outside the
 	// /Contents gap, through the hash (concurrently, for the original).
 	hsh := alg.New()
-	if err := copyAndHash(ctx, dst, hsh, src, 0, size); err != nil {
+	if err := copyHashing(ctx, dst, hsh, src, 0, size); err != nil {
 		return nil, fmt.Errorf("pdfsign: copy the original: %w", err)
 	}
 	gap := cPos + 2*room + 2

@@ -3,7 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -381,4 +392,76 @@ func TestREADMESealExample(t *testing.T) {
 	}
 	cancel()
 	<-exit
+}
+
+// TestSealServeTLS: with --tls-cert/--tls-key the service speaks HTTPS (the
+// guide's transport) and the relay's client reaches it with the CA it trusts.
+func TestSealServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSignedLoopback(t)
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	os.WriteFile(certFile, certPEM, 0o600)
+	os.WriteFile(keyFile, keyPEM, 0o600)
+	data := t.TempDir()
+	if code, _, errOut := sealRun(t, "add", "--data", data, "--serial", "77", "--name", "TLS", "--image", sampleSeal("oval-personal.png"), "--width-cm", "3", "--height-cm", "2"); code != exitOK {
+		t.Fatal(errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &sealLog{}
+	exit := make(chan int, 1)
+	go func() {
+		exit <- runSeal(ctx, []string{"serve", "--dev", "--listen", "127.0.0.1:0", "--data", data, "--tls-cert", certFile, "--tls-key", keyFile}, &bytes.Buffer{}, logs)
+	}()
+	addrRE := regexp.MustCompile(`msg="seal service listening" addr=(\S+)`)
+	var addr string
+	for deadline := time.Now().Add(20 * time.Second); addr == ""; time.Sleep(20 * time.Millisecond) {
+		if m := addrRE.FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s", logs.String())
+		}
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	reg, err := client.New(client.Config{
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		Companies: []client.Company{{Code: "TLS", URL: "https://" + addr, Account: devSealAccount, Password: devSealPassword}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := reg.GetSeals(ctx, "TLS", "77"); err != nil || len(res.Seals) != 1 {
+		t.Fatalf("over TLS: %+v, %v", res, err)
+	}
+	// Plain HTTP to the TLS port is an answer the client refuses, not a hang.
+	plain, _ := client.New(client.Config{Companies: []client.Company{{Code: "P", URL: "http://" + addr, Account: "a", Password: "b", Timeout: 2 * time.Second}}})
+	if _, err := plain.GetSeals(ctx, "P", "77"); !errors.Is(err, client.ErrBadAnswer) {
+		t.Fatalf("plain HTTP to TLS: %v", err)
+	}
+	cancel()
+	<-exit
+}
+
+func selfSignedLoopback(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k})
 }

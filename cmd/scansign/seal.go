@@ -491,13 +491,77 @@ func runSealDraw(args []string, stdout, stderr io.Writer) int {
 }
 
 // SealServiceConfig is the seal company service's own settings: the top
-// level of `seal serve`'s file, and the section `serve` can carry to mount
-// the service next to the relay.
+// level of `seal serve`'s file, and (inside SealSection) the `seal:` section
+// of `serve`'s.
 type SealServiceConfig struct {
 	Accounts      []service.Account `yaml:"accounts"`
 	BodyLimit     ByteSize          `yaml:"body_limit"`
 	MaxFailures   int               `yaml:"max_failures"`
 	FailureWindow time.Duration     `yaml:"failure_window"`
+}
+
+func defaultSealServiceConfig() SealServiceConfig {
+	return SealServiceConfig{BodyLimit: service.DefaultMaxBodyBytes, MaxFailures: service.DefaultMaxFailures, FailureWindow: service.DefaultFailureWindow}
+}
+
+// settings binds the service's settings to flags named flagPrefix+name
+// ("" in `seal serve`, "seal-" in `serve`) and to SCANSIGN_SEAL_* variables.
+func (c *SealServiceConfig) settings(flagPrefix string) []setting {
+	return sealEnv([]setting{
+		{flag: flagPrefix + "account", envName: "SCANSIGN_SEAL_ACCOUNTS", usage: "seal service account NAME:PASSWORD_HASH, from 'scansign seal account' (repeatable)",
+			list: func(v []string) error {
+				c.Accounts = nil
+				for _, a := range v {
+					name, hash, ok := strings.Cut(a, ":")
+					if !ok {
+						return fmt.Errorf("account %q: want NAME:PASSWORD_HASH", a)
+					}
+					c.Accounts = append(c.Accounts, service.Account{Name: name, PasswordHash: hash})
+				}
+				return nil
+			}},
+		{flag: flagPrefix + "body-limit", envName: "SCANSIGN_SEAL_BODY_LIMIT", usage: "largest /api/getSeal request body (bytes, or with KiB/MiB)",
+			set: func(v string) error { return c.BodyLimit.parse(v) }},
+		{flag: flagPrefix + "max-failures", envName: "SCANSIGN_SEAL_MAX_FAILURES", usage: "failed seal service logins per account and client address before code 429",
+			set: func(v string) error { return setInt(&c.MaxFailures, v) }},
+		withEnv(duration(flagPrefix+"failure-window", "how long failed seal service logins count", &c.FailureWindow), "SCANSIGN_SEAL_FAILURE_WINDOW"),
+	})
+}
+
+func withEnv(s setting, env string) setting {
+	s.envName = env
+	return s
+}
+
+// sealEnv names the environment variables of settings that have none yet
+// SCANSIGN_SEAL_<FLAG>.
+func sealEnv(s []setting) []setting {
+	for i := range s {
+		if s[i].envName == "" {
+			s[i].envName = "SCANSIGN_SEAL_" + strings.ToUpper(strings.ReplaceAll(s[i].flag, "-", "_"))
+		}
+	}
+	return s
+}
+
+// SealSection is what `serve` needs to mount the seal company service next
+// to the relay: `seal: {enabled: true, accounts: […]}` in its file, or
+// --seal-enabled --seal-account …; the store is serve's own data directory
+// (DATA/seals.db) or database.
+type SealSection struct {
+	Enabled           bool `yaml:"enabled"`
+	SealServiceConfig `yaml:",inline"`
+}
+
+// DefaultSealSection is the section's default: disabled, service defaults.
+func DefaultSealSection() SealSection {
+	return SealSection{SealServiceConfig: defaultSealServiceConfig()}
+}
+
+// settings are the section's flags (--seal-…) and variables (SCANSIGN_SEAL_…).
+func (s *SealSection) settings() []setting {
+	return append([]setting{withEnv(boolean("seal-enabled", "mount the seal company service (/api/getSeal) on this server", &s.Enabled), "SCANSIGN_SEAL_ENABLED")},
+		s.SealServiceConfig.settings("seal-")...)
 }
 
 // newSealService builds the /api/getSeal handler from the settings.
@@ -526,7 +590,7 @@ type SealServeConfig struct {
 }
 
 func (c *SealServeConfig) settings() []setting {
-	s := []setting{
+	return sealEnv(append([]setting{
 		str("listen", "address to listen on, host:port", &c.Listen),
 		str("tls-cert", "TLS certificate chain (PEM); with --tls-key serves HTTPS", &c.TLSCert),
 		str("tls-key", "TLS private key (PEM)", &c.TLSKey),
@@ -536,35 +600,14 @@ func (c *SealServeConfig) settings() []setting {
 		boolean("dev", "development mode: adds the account dev-seal / dev-seal-secret; loopback only", &c.Dev),
 		str("log-level", "debug, info, warn or error", &c.LogLevel),
 		duration("shutdown-timeout", "how long to let in-flight requests finish on SIGTERM", &c.ShutdownTimeout),
-		{flag: "account", envName: "SCANSIGN_SEAL_ACCOUNTS", usage: "service account NAME:PASSWORD_HASH, from 'scansign seal account' (repeatable)",
-			list: func(v []string) error {
-				c.Accounts = nil
-				for _, a := range v {
-					name, hash, ok := strings.Cut(a, ":")
-					if !ok {
-						return fmt.Errorf("account %q: want NAME:PASSWORD_HASH", a)
-					}
-					c.Accounts = append(c.Accounts, service.Account{Name: name, PasswordHash: hash})
-				}
-				return nil
-			}},
-		{flag: "body-limit", usage: "largest request body (bytes, or with KiB/MiB)", set: func(v string) error { return c.BodyLimit.parse(v) }},
-		{flag: "max-failures", usage: "failed logins per account and client address before code 429", set: func(v string) error { return setInt(&c.MaxFailures, v) }},
-		duration("failure-window", "how long failed logins count", &c.FailureWindow),
-	}
-	for i := range s {
-		if s[i].envName == "" {
-			s[i].envName = "SCANSIGN_SEAL_" + strings.ToUpper(strings.ReplaceAll(s[i].flag, "-", "_"))
-		}
-	}
-	return s
+	}, c.SealServiceConfig.settings("")...))
 }
 
 // loadSealServeConfig reads defaults, then the YAML file (--config or
 // SCANSIGN_SEAL_CONFIG), then SCANSIGN_SEAL_* variables, then flags.
 func loadSealServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*SealServeConfig, error) {
 	cfg := SealServeConfig{Listen: "127.0.0.1:8090", Data: "./data", LogLevel: "info", ShutdownTimeout: 20 * time.Second,
-		SealServiceConfig: SealServiceConfig{BodyLimit: service.DefaultMaxBodyBytes, MaxFailures: service.DefaultMaxFailures, FailureWindow: service.DefaultFailureWindow}}
+		SealServiceConfig: defaultSealServiceConfig()}
 	settings := cfg.settings()
 	fs := flag.NewFlagSet("scansign seal serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

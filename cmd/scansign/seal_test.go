@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/scansign/scansign/internal/pgtest"
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/client"
@@ -464,4 +466,44 @@ func selfSignedLoopback(t *testing.T) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k})
+}
+
+// TestSealSectionSettings: the settings `serve` appends to mount the seal
+// service have their own flags and variables, clashing with none of serve's.
+func TestSealSectionSettings(t *testing.T) {
+	sec := DefaultSealSection()
+	var serveCfg Config
+	taken := map[string]bool{}
+	for _, s := range serveCfg.settings() {
+		taken[s.flag], taken[s.env()] = true, true
+	}
+	byFlag := map[string]setting{}
+	for _, s := range sec.settings() {
+		if !strings.HasPrefix(s.flag, "seal-") || !strings.HasPrefix(s.env(), "SCANSIGN_SEAL_") {
+			t.Errorf("setting %s / %s is not in the seal namespace", s.flag, s.env())
+		}
+		if taken[s.flag] || taken[s.env()] {
+			t.Errorf("setting %s / %s clashes with serve's", s.flag, s.env())
+		}
+		byFlag[s.flag] = s
+	}
+	if err := byFlag["seal-enabled"].set("true"); err != nil || !sec.Enabled {
+		t.Fatal("seal-enabled")
+	}
+	if err := byFlag["seal-account"].list([]string{"relay:pbkdf2-sha256$10000$x$y"}); err != nil || len(sec.Accounts) != 1 || sec.Accounts[0].Name != "relay" {
+		t.Fatalf("seal-account: %v %+v", err, sec.Accounts)
+	}
+	if byFlag["seal-account"].env() != "SCANSIGN_SEAL_ACCOUNTS" || byFlag["seal-body-limit"].env() != "SCANSIGN_SEAL_BODY_LIMIT" {
+		t.Fatal("environment names")
+	}
+	var y struct {
+		Seal SealSection `yaml:"seal"`
+	}
+	y.Seal = DefaultSealSection()
+	if err := yaml.Unmarshal([]byte("seal: {enabled: true, accounts: [{name: r, password_hash: h}], max_failures: 3}\n"), &y); err != nil {
+		t.Fatal(err)
+	}
+	if !y.Seal.Enabled || y.Seal.MaxFailures != 3 || y.Seal.BodyLimit != service.DefaultMaxBodyBytes || y.Seal.Accounts[0].PasswordHash != "h" {
+		t.Fatalf("yaml section %+v", y.Seal)
+	}
 }

@@ -44,56 +44,45 @@ func benchServer(b *testing.B, st store.Store) *client.Client {
 
 type benchStore struct {
 	name string
-	open func(b *testing.B) store.Store
+	open func(b *testing.B) (store.Store, string) // the store and its PostgreSQL database name, if any
 }
 
 func benchStores() []benchStore {
 	return []benchStore{
-		{"embedded", func(b *testing.B) store.Store {
+		{"embedded", func(b *testing.B) (store.Store, string) {
 			s, err := boltstore.Open(b.TempDir())
 			if err != nil {
 				b.Fatal(err)
 			}
-			return s
+			return s, ""
 		}},
-		{"embedded-boltBatch", func(b *testing.B) store.Store {
+		{"embedded-boltBatch", func(b *testing.B) (store.Store, string) {
 			s, err := boltstore.OpenWith(b.TempDir(), boltstore.Options{UseBoltBatch: true})
 			if err != nil {
 				b.Fatal(err)
 			}
-			return s
+			return s, ""
 		}},
-		{"postgres", func(b *testing.B) store.Store {
-			s, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b), pgstore.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
+		{"postgres", func(b *testing.B) (store.Store, string) {
+			return openPG(b, "", pgstore.Options{})
 		}},
-		{"postgres-asyncCommit", func(b *testing.B) store.Store {
+		{"postgres-asyncCommit", func(b *testing.B) (store.Store, string) {
 			// synchronous_commit=off through the URL, as an operator would set
 			// it: a PostgreSQL crash may lose the last ~0.6 s of commits.
-			s, err := pgstore.Open(context.Background(), withParam(b, pgtest.FreshDatabase(b), "synchronous_commit", "off"), pgstore.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
-		}},
-		{"postgres-noNotify", func(b *testing.B) store.Store {
-			s, err := pgstore.Open(context.Background(), pgtest.FreshDatabase(b), pgstore.Options{NoNotify: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
+			return openPG(b, "synchronous_commit=off", pgstore.Options{})
 		}},
 	}
 }
 
 // runConcurrent runs fn b.N times spread over benchConcurrency goroutines
-// and reports the rate as unit/s.
-func runConcurrent(b *testing.B, unit string, fn func() error) {
+// and reports the rate as unit/s, the CPU time per unit (this process, and
+// the PostgreSQL backends of database pgDB if not ""), and the rate that CPU time
+// allows on two whole cores (unit/s@2cpu), which does not depend on what
+// else the machine is doing.
+func runConcurrent(b *testing.B, unit, pgDB string, fn func() error) {
 	b.SetParallelism((benchConcurrency + 1) / max(1, testingProcs()))
 	b.ResetTimer()
+	cpu := startCPU(pgDB)
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -104,6 +93,11 @@ func runConcurrent(b *testing.B, unit string, fn func() error) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), unit+"/s")
+	per := cpu.perOp(b.N)
+	b.ReportMetric(float64(per.Microseconds()), "cpu-µs/"+unit)
+	if per > 0 {
+		b.ReportMetric(2*float64(time.Second)/float64(per), unit+"/s@2cpu")
+	}
 }
 
 // BenchmarkRelayFlow: the login-shaped flow (system grantToken +
@@ -120,7 +114,7 @@ func BenchmarkRelayFlow(b *testing.B) {
 		}))
 		defer srv.Close()
 		hc := benchClient()
-		runConcurrent(b, "req", func() error {
+		runConcurrent(b, "req", "", func() error {
 			resp, err := hc.Post(srv.URL+"/getCaMessageResult", "application/x-www-form-urlencoded",
 				strings.NewReader("guid=bf1af3f2-97b0-4b04-a054-ad7ba824eb70&token=36b6a611-0c97-47f3-a070-7d3d0ffadd4e"))
 			if err != nil {
@@ -139,8 +133,9 @@ func BenchmarkRelayFlow(b *testing.B) {
 // benchFlowOn runs the login-shaped flow against one store.
 func benchFlowOn(b *testing.B, bs benchStore) {
 	ctx := context.Background()
-	c := benchServer(b, bs.open(b))
-	runConcurrent(b, "flows", func() error {
+	st, db := bs.open(b)
+	c := benchServer(b, st)
+	runConcurrent(b, "flows", db, func() error {
 		sys, err := c.GrantToken(ctx, sysName, sysSecret, "")
 		if err != nil {
 			return err
@@ -172,8 +167,9 @@ func BenchmarkGrantToken(b *testing.B) {
 			continue // the variants matter for updates, not token inserts
 		}
 		b.Run(bs.name, func(b *testing.B) {
-			c := benchServer(b, bs.open(b))
-			runConcurrent(b, "grants", func() error {
+			st, db := bs.open(b)
+			c := benchServer(b, st)
+			runConcurrent(b, "grants", db, func() error {
 				_, err := c.GrantToken(context.Background(), sysName, sysSecret, "")
 				return err
 			})
@@ -181,14 +177,21 @@ func BenchmarkGrantToken(b *testing.B) {
 	}
 }
 
-// withParam adds a query parameter to a database URL.
-func withParam(b *testing.B, raw, key, value string) string {
-	u, err := url.Parse(raw)
+// openPG opens a PostgreSQL store on a fresh database, with an extra
+// key=value URL parameter if param is not "", and returns its database name.
+func openPG(b *testing.B, param string, opts pgstore.Options) (store.Store, string) {
+	u, err := url.Parse(pgtest.FreshDatabase(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
+	if k, v, ok := strings.Cut(param, "="); ok {
+		q := u.Query()
+		q.Set(k, v)
+		u.RawQuery = q.Encode()
+	}
+	s, err := pgstore.Open(context.Background(), u.String(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, strings.TrimPrefix(u.Path, "/")
 }

@@ -7,7 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"testing"
+	"time"
 
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/sign"
@@ -89,9 +92,13 @@ func BenchmarkSealLarge(b *testing.B) {
 			b.Run(fmt.Sprintf("%dMB/%s/prepare+complete", mb, alg), func(b *testing.B) {
 				b.SetBytes(st.Size())
 				seal := redSeal(b)
+				runtime.GC()
+				peak := sampleHeap()
 				for i := 0; i < b.N; i++ {
 					sealOnDisk(b, pki, id, path, filepath.Join(dir, "prepared.pdf"), filepath.Join(dir, "signed.pdf"), seal)
 				}
+				b.ReportMetric(float64(peak())/(1<<20), "peak-extra-heap-MiB")
+				b.ReportMetric(float64(st.Size())/(1<<20), "file-MiB")
 			})
 		}
 	}
@@ -154,4 +161,31 @@ func benchDir(b *testing.B) string {
 	}
 	b.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// sampleHeap watches the live heap every millisecond until the returned
+// function is called, which reports the highest value seen above the heap
+// at the start (the test PKI, the trust store).
+func sampleHeap() func() uint64 {
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		metrics.Read(sample)
+		base := sample[0].Value.Uint64()
+		var peak uint64
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				done <- peak - min(peak, base)
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 { close(stop); return <-done }
 }

@@ -81,9 +81,11 @@ func imageXObject(u *pdf.Update, data []byte) (pdf.Ref, float64, error) {
 	return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片只支持 PNG 或 JPEG", "the seal image must be PNG or JPEG, not "+format, nil)
 }
 
+// deflate compresses fast: a seal image is small either way, and its
+// encoding sits on the path of every prepare.
 func deflate(b []byte) []byte {
 	var out bytes.Buffer
-	zw := zlib.NewWriter(&out)
+	zw, _ := zlib.NewWriterLevel(&out, zlib.BestSpeed)
 	zw.Write(b)
 	zw.Close()
 	return out.Bytes()

@@ -230,6 +230,9 @@ type demoFlow struct {
 	certType int
 	leaf     string // the dev PKI certificate the phone holds
 	message  func(d *demo) (string, error)
+	// alongside, if set, runs while the phone answers: the seal control's
+	// part of the seal flow (status 5, then the PDF hash at status 4).
+	alongside func(ctx context.Context, d *demo, sysTok, guid string) error
 	// verified reads the results API's answer (and may do the trading
 	// system's next step); it returns what to print, or why it failed.
 	verified func(ctx context.Context, d *demo, sysTok, guid string, res *client.OperationResult) ([]string, error)
@@ -383,8 +386,20 @@ func (d *demo) runFlow(ctx context.Context, f demoFlow) error {
 	say("phone", "the %s app (account %s) holding %s's %s certificate scans it:", "CA", devAppAccount, leaf.CommonName, strings.ToUpper(leaf.Algorithm))
 	app := &phone.App{Account: devAppAccount, Secret: devAppSecret, Identity: id, HTTP: &http.Client{Timeout: 30 * time.Second},
 		Report: func(s phone.Step) { fmt.Fprintf(d.out, "    %-19s %s\n", s.Name, s.Detail) }}
+	side := make(chan error, 1)
+	sctx, stopSide := context.WithCancel(ctx)
+	defer stopSide()
+	if f.alongside != nil {
+		go func() { side <- f.alongside(sctx, d, sysTok, guid) }()
+	} else {
+		side <- nil
+	}
 	if _, err := app.Scan(ctx, string(payload)); err != nil {
+		stopSide()
 		return fmt.Errorf("phone: %w", err)
+	}
+	if err := <-side; err != nil {
+		return err
 	}
 
 	polled, err := d.c.GetCaMessageResult(ctx, sysTok, guid)

@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scansign/scansign/phone"
+	"github.com/scansign/scansign/relay/client"
 )
 
 // TestDemoOnce is the README's first command: every flow runs and
@@ -87,5 +92,46 @@ func TestDemoRefusesNonLoopback(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := dispatch(context.Background(), []string{"demo", "--listen", "0.0.0.0:8080"}, &out, &errb); code != exitUsage {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// TestDemoFlowAlongside: a flow whose trading-system side acts while the
+// phone waits (the seal flow's seal control) is one more demoFlow entry.
+func TestDemoFlowAlongside(t *testing.T) {
+	var out bytes.Buffer
+	d, err := startDemo(context.Background(), "127.0.0.1:0", false, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { d.stop(); os.RemoveAll(d.dir) }()
+	seal := demoFlow{
+		title: "签章 seal", story: "a company seals a PDF", typ: phone.TypeSeal, certType: 1, leaf: "sm2-org",
+		message: func(*demo) (string, error) { return "f7c54891-adad-4f32-9994-83d70a7204a2", nil },
+		alongside: func(ctx context.Context, d *demo, tok, guid string) error {
+			for {
+				r, err := d.c.GetCaMessageResult(ctx, tok, guid)
+				if err != nil {
+					return err
+				}
+				if r.Status == phone.StatusConfirmed {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err := d.c.SaveCaMessageResult(ctx, tok, client.SaveRequest{GUID: guid, Status: phone.StatusSealCert}); err != nil {
+				return err
+			}
+			hash := strings.Repeat("5e", 32)
+			return d.c.SaveCaMessageResult(ctx, tok, client.SaveRequest{GUID: guid, Status: phone.StatusSealHash, Value: &hash})
+		},
+		verified: func(_ context.Context, _ *demo, _, _ string, res *client.OperationResult) ([]string, error) {
+			return signerLines(res, "sealed by")
+		},
+	}
+	if failed := d.runFlows(context.Background(), []demoFlow{seal}); failed != 0 {
+		t.Fatalf("the seal flow failed:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "✓ sealed by 安徽示例建设工程有限公司") || !strings.Contains(out.String(), "status 4") {
+		t.Fatalf("output:\n%s", out.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"os"
@@ -101,10 +102,11 @@ func TestSealLandsWhereAsked(t *testing.T) {
 		{"gs-basic.pdf", 1},
 		{"qpdf-rotated.pdf", 1}, {"qpdf-rotated.pdf", 2}, {"qpdf-rotated.pdf", 3}, {"qpdf-rotated.pdf", 4},
 		{"mupdf-offset-cropbox.pdf", 1}, {"mupdf-offset-cropbox-rot90.pdf", 1},
+		{"gs-many-pages.pdf", 40}, {"mupdf-chinese.pdf", 1},
 	}
 	const x, y, w, h = 3.0, 5.0, 4.0, 3.0 // cm
 	for _, c := range cases {
-		t.Run(c.file+"#"+string(rune('0'+c.page)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s#%d", c.file, c.page), func(t *testing.T) {
 			out, _ := prepareFile(t, corpus(t, c.file), PrepareRequest{
 				Seal:      SealImage{Image: quadrantSeal(t)},
 				Placement: Placement{Page: c.page, X: x, Y: y, Width: w, Height: h},

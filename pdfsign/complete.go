@@ -99,7 +99,7 @@ func Complete(ctx context.Context, src io.ReaderAt, size int64, ans Answer, opts
 	sd, parseErr := vcms.ParseSignedData(sigBytes)
 	isP7 := parseErr == nil
 
-	c := &completion{ctx: ctx, src: src, br: sig.br, alg: alg, digests: map[vcms.Digest][]byte{}}
+	c := &completion{rangeDigests: newRangeDigests(ctx, src, sig.br), alg: alg}
 	// Without streaming, hash first: nothing goes out before the checks.
 	if !opts.Streaming {
 		if _, err := c.digest(alg.cms()); err != nil {
@@ -162,7 +162,7 @@ func Complete(ctx context.Context, src io.ReaderAt, size int64, ans Answer, opts
 		return nil, err
 	}
 	return &Completed{
-		FieldName: sig.name, Shape: shape, DigestAlgorithm: alg, Digest: c.digests[alg.cms()],
+		FieldName: sig.name, Shape: shape, DigestAlgorithm: alg, Digest: c.sums[alg.cms()],
 		Size: size, Verification: res,
 	}, nil
 }
@@ -190,13 +190,13 @@ func pendingSignature(doc *document, src io.ReaderAt, size int64) (*sigField, er
 // completion hashes the byte ranges at most once per algorithm, and in
 // streaming mode accepts a claimed digest to check after the copy.
 type completion struct {
-	ctx     context.Context
-	src     io.ReaderAt
-	br      [4]int64
-	alg     DigestAlgorithm
-	digests map[vcms.Digest][]byte
-	claims  map[vcms.Digest][]byte
+	*rangeDigests
+	alg    DigestAlgorithm
+	claims map[vcms.Digest][]byte
 }
+
+// digest hashes the byte ranges with d (once).
+func (c *completion) digest(d vcms.Digest) ([]byte, error) { return c.sum(d) }
 
 // lookup returns the claimed digest when one is recorded (streaming: the
 // real one is compared during the copy), else the real one.
@@ -205,26 +205,6 @@ func (c *completion) lookup(d vcms.Digest) ([]byte, error) {
 		return v, nil
 	}
 	return c.digest(d)
-}
-
-// digest hashes the byte ranges with d (once).
-func (c *completion) digest(d vcms.Digest) ([]byte, error) {
-	if v, ok := c.digests[d]; ok {
-		return v, nil
-	}
-	h := d.New()
-	if h == nil {
-		return nil, fail(CodeBadSignature, "签名使用了不支持的摘要算法", "the signature uses an unsupported digest", nil)
-	}
-	buf := make([]byte, copyBufSize)
-	if err := copyRange(c.ctx, h, c.src, c.br[0], c.br[1], buf); err != nil {
-		return nil, fmt.Errorf("pdfsign: hash: %w", err)
-	}
-	if err := copyRange(c.ctx, h, c.src, c.br[2], c.br[3], buf); err != nil {
-		return nil, fmt.Errorf("pdfsign: hash: %w", err)
-	}
-	c.digests[d] = h.Sum(nil)
-	return c.digests[d], nil
 }
 
 // claim records a digest the signature claims, checked against the real

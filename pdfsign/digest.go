@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/emmansun/gmsm/sm3"
+
+	vcms "github.com/scansign/scansign/verify/cms"
 )
 
 // DigestAlgorithm is the digest of a signature's byte ranges.
@@ -75,17 +77,36 @@ func copyRange(ctx context.Context, w io.Writer, src io.ReaderAt, off, n int64, 
 	return nil
 }
 
-// hashByteRange digests the two ranges of a signature's /ByteRange.
-func hashByteRange(ctx context.Context, src io.ReaderAt, br [4]int64, alg DigestAlgorithm) ([]byte, error) {
-	h := alg.New()
+// rangeDigests hashes a signature's two byte ranges, once per algorithm.
+type rangeDigests struct {
+	ctx  context.Context
+	src  io.ReaderAt
+	br   [4]int64
+	sums map[vcms.Digest][]byte
+}
+
+func newRangeDigests(ctx context.Context, src io.ReaderAt, br [4]int64) *rangeDigests {
+	return &rangeDigests{ctx: ctx, src: src, br: br, sums: map[vcms.Digest][]byte{}}
+}
+
+// sum returns the digest of the byte ranges with d.
+func (r *rangeDigests) sum(d vcms.Digest) ([]byte, error) {
+	if v, ok := r.sums[d]; ok {
+		return v, nil
+	}
+	h := d.New()
+	if h == nil {
+		return nil, fail(CodeBadSignature, "签名使用了不支持的摘要算法", "the signature uses an unsupported digest", nil)
+	}
 	buf := make([]byte, copyBufSize)
-	if err := copyRange(ctx, h, src, br[0], br[1], buf); err != nil {
-		return nil, err
+	if err := copyRange(r.ctx, h, r.src, r.br[0], r.br[1], buf); err != nil {
+		return nil, fmt.Errorf("pdfsign: hash: %w", err)
 	}
-	if err := copyRange(ctx, h, src, br[2], br[3], buf); err != nil {
-		return nil, err
+	if err := copyRange(r.ctx, h, r.src, r.br[2], r.br[3], buf); err != nil {
+		return nil, fmt.Errorf("pdfsign: hash: %w", err)
 	}
-	return h.Sum(nil), nil
+	r.sums[d] = h.Sum(nil)
+	return r.sums[d], nil
 }
 
 // onlyWriter hides any ReadFrom of w so io.CopyBuffer uses our buffer.

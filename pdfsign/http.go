@@ -533,11 +533,10 @@ func (a *api) seals(ctx context.Context, w http.ResponseWriter, f *form) error {
 		return err
 	}
 	out := []SealInfo{}
-	for i, s := range rep.Signatures {
+	for _, s := range rep.Signatures {
 		out = append(out, SealInfo{
 			FieldName: s.FieldName, Page: s.Page, Rect: s.Rect, Shape: s.Shape, DigestAlgorithm: s.DigestAlgorithm,
-			Hash: s.Hash, SigningTime: s.SigningTime, Signer: s.Signer, Valid: s.Valid,
-			Revocable: i == len(rep.Signatures)-1 && s.CoversDocument && s.Intact,
+			Hash: s.Hash, SigningTime: s.SigningTime, Signer: s.Signer, Valid: s.Valid, Revocable: s.Revocable,
 		})
 	}
 	writeOK(w, struct {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"time"
 
@@ -72,6 +71,9 @@ type SignatureReport struct {
 	ModifiedAfter              bool     `json:"modifiedAfter"`
 	LaterChangesOnlySignatures bool     `json:"laterChangesOnlySignatures"`
 	LaterChanges               []string `json:"laterChanges,omitempty"`
+	// Revocable: the latest signature, intact, with nothing after it: the
+	// only one 撤章 can take back.
+	Revocable bool `json:"revocable"`
 
 	Valid     bool   `json:"valid"`
 	Reason    string `json:"reason,omitempty"` // a Code or a verify reason
@@ -120,6 +122,10 @@ func Verify(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOptions
 			rep.Valid = false
 		}
 		rep.Signatures = append(rep.Signatures, sr)
+	}
+	if n := len(rep.Signatures); n > 0 {
+		last := &rep.Signatures[n-1]
+		last.Revocable = last.CoversDocument && last.Intact
 	}
 	return rep, nil
 }
@@ -170,25 +176,8 @@ func verifyOne(ctx context.Context, doc *document, src io.ReaderAt, size int64, 
 		return invalid(CodeBadSignature, "签名值无法解析为 PKCS#7", "the signature is not a readable PKCS#7: "+err.Error())
 	}
 
-	digests := map[vcms.Digest][]byte{}
-	digestOf := func(d vcms.Digest) ([]byte, error) {
-		if v, ok := digests[d]; ok {
-			return v, nil
-		}
-		h := d.New()
-		if h == nil {
-			return nil, fmt.Errorf("unsupported digest")
-		}
-		buf := make([]byte, copyBufSize)
-		if err := copyRange(ctx, h, src, s.br[0], s.br[1], buf); err != nil {
-			return nil, err
-		}
-		if err := copyRange(ctx, h, src, s.br[2], s.br[3], buf); err != nil {
-			return nil, err
-		}
-		digests[d] = h.Sum(nil)
-		return digests[d], nil
-	}
+	rd := newRangeDigests(ctx, src, s.br)
+	digestOf := rd.sum
 	req := verify.Request{At: opts.At}
 	var res *verify.Result
 	switch s.subFilter {
@@ -238,7 +227,7 @@ func verifyOne(ctx context.Context, doc *document, src io.ReaderAt, size int64, 
 	if res.SigningTime != nil {
 		sr.SigningTime = res.SigningTime
 	}
-	sr.Intact = intact(sd, digests, sr.Hash)
+	sr.Intact = intact(sd, rd.sums, sr.Hash)
 	switch res.Reason {
 	case verify.ReasonNone:
 		sr.SignatureValid, sr.Trusted = true, true

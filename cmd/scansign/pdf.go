@@ -445,8 +445,8 @@ func runPDFSeals(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		Revocable bool   `json:"revocable"`
 	}
 	var out []seal
-	for i, s := range rep.Signatures {
-		se := seal{FieldName: s.FieldName, Page: s.Page, Hash: s.Hash, Revocable: i == len(rep.Signatures)-1 && s.CoversDocument && s.Intact}
+	for _, s := range rep.Signatures {
+		se := seal{FieldName: s.FieldName, Page: s.Page, Hash: s.Hash, Revocable: s.Revocable}
 		if s.Signer != nil {
 			se.Signer = s.Signer.Subject
 		}

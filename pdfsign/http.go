@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -81,7 +83,7 @@ func NewHandler(opts HandlerOptions) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	a := &api{opts: opts}
+	a := &api{opts: opts, encoded: &sealCache{m: map[[32]byte]*EncodedSeal{}}}
 	r := chi.NewRouter()
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not-found", "接口不存在", "")
@@ -98,7 +100,44 @@ func NewHandler(opts HandlerOptions) http.Handler {
 	return r
 }
 
-type api struct{ opts HandlerOptions }
+type api struct {
+	opts    HandlerOptions
+	encoded *sealCache
+}
+
+// sealCache keeps recently used seal images encoded: seal controls place
+// the same few seals on many documents, and encoding one costs more than
+// hashing a megabyte.
+type sealCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]*EncodedSeal
+}
+
+const sealCacheSize = 64
+
+func (c *sealCache) encode(img []byte) (*EncodedSeal, error) {
+	key := sha256.Sum256(img)
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	e, err := EncodeSeal(img)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= sealCacheSize {
+		for k := range c.m { // drop one; any will do
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[key] = e
+	return e, nil
+}
 
 // form is a parsed multipart request: the PDF in a temporary file, the
 // seal image and text fields in memory.
@@ -381,6 +420,9 @@ func (a *api) prepare(ctx context.Context, w http.ResponseWriter, f *form) error
 	}
 	if req.Seal.Image == nil {
 		return fail(CodeBadRequest, "缺少签章图片（文件字段 seal 或 base64 字段 sealImg）", "the seal image (part \"seal\" or base64 \"sealImg\") is missing", nil)
+	}
+	if req.Seal.Encoded, err = a.encoded.encode(req.Seal.Image); err != nil {
+		return err
 	}
 	req.Seal.Name = f.get("signName")
 	nums := map[string]*float64{"x": &req.Placement.X, "y": &req.Placement.Y, "width": &req.Placement.Width, "height": &req.Placement.Height,

@@ -15,6 +15,9 @@ import (
 // SealImage is the picture of a seal as a seal company serves it.
 type SealImage struct {
 	Image []byte // PNG (transparency kept) or JPEG
+	// Encoded, when set, is Image already encoded (EncodeSeal); Image is
+	// then not read.
+	Encoded *EncodedSeal
 	// Width and Height are the seal's printed size in centimetres
 	// (getSealImg's signWidth/signHeight); a placement without a size uses
 	// them.
@@ -25,60 +28,76 @@ type SealImage struct {
 // MaxSealPixels bounds the decoded seal image (width × height).
 const MaxSealPixels = 4096 * 4096
 
-// imageXObject turns a PNG or JPEG into an image XObject (with an /SMask
-// when the PNG has transparency). It returns the image and its aspect ratio
-// (height / width).
-func imageXObject(u *pdf.Update, data []byte) (pdf.Ref, float64, error) {
+// EncodedSeal is a seal image turned into PDF image data: done once per
+// seal, reused by every prepare that places it (the HTTP API keeps the
+// recent ones).
+type EncodedSeal struct {
+	width, height int
+	colorSpace    pdf.Name
+	filter        pdf.Name
+	data          []byte // DCTDecode (JPEG as is) or FlateDecode samples
+	alpha         []byte // FlateDecode soft mask, nil when opaque
+}
+
+// Aspect is height / width.
+func (e *EncodedSeal) Aspect() float64 { return float64(e.height) / float64(e.width) }
+
+// EncodeSeal decodes and checks a PNG or JPEG seal image and encodes it for
+// PDF: PNG as RGB with its alpha channel as a soft mask, JPEG unchanged.
+func EncodeSeal(data []byte) (*EncodedSeal, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片不是有效的 PNG 或 JPEG", "the seal image is not a valid PNG or JPEG", err)
+		return nil, fail(CodeBadImage, "签章图片不是有效的 PNG 或 JPEG", "the seal image is not a valid PNG or JPEG", err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxSealPixels {
-		return pdf.Ref{}, 0, fail(CodeBadImage, fmt.Sprintf("签章图片尺寸 %d×%d 超出限制", cfg.Width, cfg.Height), fmt.Sprintf("seal image %d×%d is too large", cfg.Width, cfg.Height), nil)
+		return nil, fail(CodeBadImage, fmt.Sprintf("签章图片尺寸 %d×%d 超出限制", cfg.Width, cfg.Height), fmt.Sprintf("seal image %d×%d is too large", cfg.Width, cfg.Height), nil)
 	}
-	aspect := float64(cfg.Height) / float64(cfg.Width)
+	e := &EncodedSeal{width: cfg.Width, height: cfg.Height}
 	switch format {
 	case "jpeg":
 		// JPEG goes in as it is: DCTDecode is what it already is.
 		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
-			return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片 JPEG 无法解码", "the seal JPEG cannot be decoded", err)
+			return nil, fail(CodeBadImage, "签章图片 JPEG 无法解码", "the seal JPEG cannot be decoded", err)
 		}
-		cs := pdf.Name("DeviceRGB")
+		e.colorSpace, e.filter, e.data = "DeviceRGB", "DCTDecode", data
 		switch cfg.ColorModel {
 		case color.GrayModel:
-			cs = "DeviceGray"
+			e.colorSpace = "DeviceGray"
 		case color.CMYKModel:
-			cs = "DeviceCMYK"
+			e.colorSpace = "DeviceCMYK"
 		}
-		return u.Add(&pdf.Stream{Dict: pdf.Dict{
-			"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
-			"Width": pdf.Integer(cfg.Width), "Height": pdf.Integer(cfg.Height),
-			"ColorSpace": cs, "BitsPerComponent": pdf.Integer(8), "Filter": pdf.Name("DCTDecode"),
-		}, Data: data}), aspect, nil
+		return e, nil
 	case "png":
 		img, err := png.Decode(bytes.NewReader(data))
 		if err != nil {
-			return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片 PNG 无法解码", "the seal PNG cannot be decoded", err)
+			return nil, fail(CodeBadImage, "签章图片 PNG 无法解码", "the seal PNG cannot be decoded", err)
 		}
-		b := img.Bounds()
 		rgb, alpha, opaque := splitAlpha(img)
-		d := pdf.Dict{
-			"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
-			"Width": pdf.Integer(b.Dx()), "Height": pdf.Integer(b.Dy()),
-			"ColorSpace": pdf.Name("DeviceRGB"), "BitsPerComponent": pdf.Integer(8),
-			"Filter": pdf.Name("FlateDecode"),
-		}
+		e.colorSpace, e.filter, e.data = "DeviceRGB", "FlateDecode", deflate(rgb)
 		if !opaque {
-			d["SMask"] = u.Add(&pdf.Stream{Dict: pdf.Dict{
-				"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
-				"Width": pdf.Integer(b.Dx()), "Height": pdf.Integer(b.Dy()),
-				"ColorSpace": pdf.Name("DeviceGray"), "BitsPerComponent": pdf.Integer(8),
-				"Filter": pdf.Name("FlateDecode"),
-			}, Data: deflate(alpha)})
+			e.alpha = deflate(alpha)
 		}
-		return u.Add(&pdf.Stream{Dict: d, Data: deflate(rgb)}), aspect, nil
+		return e, nil
 	}
-	return pdf.Ref{}, 0, fail(CodeBadImage, "签章图片只支持 PNG 或 JPEG", "the seal image must be PNG or JPEG, not "+format, nil)
+	return nil, fail(CodeBadImage, "签章图片只支持 PNG 或 JPEG", "the seal image must be PNG or JPEG, not "+format, nil)
+}
+
+// imageXObject adds the seal as an image XObject (with its /SMask).
+func imageXObject(u *pdf.Update, e *EncodedSeal) pdf.Ref {
+	d := pdf.Dict{
+		"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
+		"Width": pdf.Integer(e.width), "Height": pdf.Integer(e.height),
+		"ColorSpace": e.colorSpace, "BitsPerComponent": pdf.Integer(8), "Filter": e.filter,
+	}
+	if e.alpha != nil {
+		d["SMask"] = u.Add(&pdf.Stream{Dict: pdf.Dict{
+			"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
+			"Width": pdf.Integer(e.width), "Height": pdf.Integer(e.height),
+			"ColorSpace": pdf.Name("DeviceGray"), "BitsPerComponent": pdf.Integer(8),
+			"Filter": pdf.Name("FlateDecode"),
+		}, Data: e.alpha})
+	}
+	return u.Add(&pdf.Stream{Dict: d, Data: e.data})
 }
 
 // deflate compresses fast: a seal image is small either way, and its

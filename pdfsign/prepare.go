@@ -181,11 +181,15 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 	}
 	at = at.Truncate(time.Second)
 
-	u := doc.r.NewUpdate()
-	img, aspect, err := imageXObject(u, req.Seal.Image)
-	if err != nil {
-		return nil, err
+	enc := req.Seal.Encoded
+	if enc == nil {
+		if enc, err = EncodeSeal(req.Seal.Image); err != nil {
+			return nil, err
+		}
 	}
+	aspect := enc.Aspect()
+	u := doc.r.NewUpdate()
+	img := imageXObject(u, enc)
 	w, h := req.Placement.Width, req.Placement.Height
 	if w <= 0 {
 		w = req.Seal.Width

@@ -486,3 +486,37 @@ func TestFieldLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentGetInitMessage: an app fetching twice at once (a retry) gets
+// the message both times; the operation moves to 1 once.
+func TestConcurrentGetInitMessage(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		sysTok, guid := h.initOp(4, "n")
+		appTok, err := h.c.GrantToken(ctx, appName, appSecret, guid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = h.c.GetInitMessage(ctx, appTok, guid)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent getInitMessage: %v", err)
+			}
+		}
+		p, _ := h.svc.Authenticate(ctx, sysTok)
+		if op, _ := h.svc.Operation(ctx, p, guid); op.Status != 1 || op.Version != 2 {
+			t.Fatalf("status %d version %d, want 1 and 2", op.Status, op.Version)
+		}
+	})
+}

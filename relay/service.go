@@ -413,7 +413,15 @@ func (s *Service) getInitMessage(ctx context.Context, p Principal, op store.Oper
 	case stage.Final():
 		return op, fail(CodeConflict, "该操作已结束（状态 %s）", stage.Status())
 	case stage == StagePending:
-		return s.transition(ctx, p, op, Change{Via: ViaGetInitMessage, To: StatusScanned})
+		moved, err := s.transition(ctx, p, op, Change{Via: ViaGetInitMessage, To: StatusScanned})
+		if errors.Is(err, ErrConflict) {
+			// A concurrent fetch (an app retrying) moved it first: answer
+			// as a later fetch would, unless it has meanwhile finished.
+			if cur, lerr := s.load(ctx, op.GUID); lerr == nil && !Stage(cur.Stage).Final() {
+				return cur, nil
+			}
+		}
+		return moved, err
 	}
 	return op, nil
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -172,5 +175,42 @@ func TestPrepareRefuses(t *testing.T) {
 				t.Fatal("refusal without a reason")
 			}
 		})
+	}
+}
+
+// TestJPEGSeal: a JPEG seal goes in as DCTDecode, lands where asked, and
+// comes back out unchanged.
+func TestJPEGSeal(t *testing.T) {
+	pki := thePKI(t)
+	src, err := png.Decode(bytes.NewReader(quadrantSeal(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// JPEG has no transparency: the quadrant on white.
+	img := image.NewRGBA(src.Bounds())
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(img, img.Bounds(), src, image.Point{}, draw.Over)
+	var j bytes.Buffer
+	if err := jpeg.Encode(&j, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := pki.identity(t, "rsa-person")
+	prepared, p := prepareFile(t, corpus(t, "qpdf-rotated.pdf"), PrepareRequest{
+		Seal: SealImage{Image: j.Bytes()}, Placement: Placement{Page: 2, X: 3, Y: 5, Width: 4, Height: 4}, Signer: id.Certificate,
+	})
+	var out bytes.Buffer
+	if _, err := Complete(context.Background(), bytes.NewReader(prepared), int64(len(prepared)), answer(t, id, p), CompleteOptions{Verifier: pki.verifier}, &out); err != nil {
+		t.Fatal(err)
+	}
+	path := writeTemp(t, "jpeg.pdf", out.Bytes())
+	qpdfCheck(t, path)
+	got := redBounds(render(t, path, 2))
+	px := func(cm float64) int { return int(math.Round(cm * pointsPerCM)) }
+	if d := rectDiff(got, image.Rect(px(3), px(5), px(5), px(7))); d > 2 {
+		t.Fatalf("red pixels at %v", got)
+	}
+	rep := verifyPDF(t, pki.verifier, out.Bytes(), true)
+	if s := rep.Signatures[0]; s.SealImageFormat != "jpeg" || !bytes.Equal(s.SealImage, j.Bytes()) {
+		t.Fatalf("extracted %s, %d bytes", s.SealImageFormat, len(s.SealImage))
 	}
 }

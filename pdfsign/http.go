@@ -225,7 +225,19 @@ func writeError(w http.ResponseWriter, status int, code, message, detail string)
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(verify.APIError{Code: code, Message: message, Detail: detail})
+	_ = enc.Encode(APIError{InvokeCode: status, FailMessage: message, Code: code, Message: message, Detail: detail})
+}
+
+// APIError is the body of every refusal. It carries both dialects: code,
+// message and detail as the other /api/v1 endpoints answer, and invokeCode
+// (the HTTP status) with failMessage as the relay's middleware and the
+// guide's endpoints do, so a seal control reads one field whoever refused.
+type APIError struct {
+	InvokeCode  int    `json:"invokeCode"`
+	FailMessage string `json:"failMessage"`
+	Code        string `json:"code"`
+	Message     string `json:"message"` // Chinese, same as failMessage
+	Detail      string `json:"detail,omitempty"`
 }
 
 // parse reads a multipart/form-data body within the limits.
@@ -356,7 +368,9 @@ func jsonWithPDF(w http.ResponseWriter, head any, file *os.File) error {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 256<<10)
-	bw.Write(h[:len(h)-1])
+	// {"invokeCode":1, the answer's fields, "pdf":"…"}
+	bw.WriteString(`{"invokeCode":1,`)
+	bw.Write(h[1 : len(h)-1])
 	bw.WriteString(`,"pdf":"`)
 	enc := base64.NewEncoder(base64.StdEncoding, bw)
 	if _, err := io.Copy(enc, file); err != nil {
@@ -545,11 +559,12 @@ func (a *api) verify(ctx context.Context, w http.ResponseWriter, f *form) error 
 		}
 	}
 	writeOK(w, struct {
+		InvokeCode int            `json:"invokeCode"`
 		Valid      bool           `json:"valid"`
 		Pages      int            `json:"pages"`
 		Size       int64          `json:"size"`
 		Signatures []apiSignature `json:"signatures"`
-	}{rep.Valid, rep.Pages, rep.Size, sigs})
+	}{1, rep.Valid, rep.Pages, rep.Size, sigs})
 	return nil
 }
 
@@ -582,8 +597,9 @@ func (a *api) seals(ctx context.Context, w http.ResponseWriter, f *form) error {
 		})
 	}
 	writeOK(w, struct {
-		Seals []SealInfo `json:"seals"`
-	}{out})
+		InvokeCode int        `json:"invokeCode"`
+		Seals      []SealInfo `json:"seals"`
+	}{1, out})
 	return nil
 }
 

@@ -105,7 +105,7 @@ func TestHTTPSealFlow(t *testing.T) {
 		part{name: "pdf", file: "a.pdf", data: original}, part{name: "seal", file: "s.png", data: redSeal(t)},
 		field("page", "1"), field("x", "2"), field("y", "3"), field("signWidth", "4"), field("signHeight", "4"),
 		field("cert", certPEM), field("guid", "op-1"), field("reason", "同意"))
-	if code != 200 {
+	if code != 200 || prep["invokeCode"] != float64(1) {
 		t.Fatalf("prepare: %d %v", code, prep)
 	}
 	if op := ops.ops["op-1"]; op.status != 4 || op.message != prep["toSign"] || prep["guid"] != "op-1" {
@@ -195,7 +195,7 @@ func TestHTTPRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			status, out := post(t, srv, c.path, c.parts...)
-			if status != c.status || out["code"] != c.code || out["message"] == "" {
+			if status != c.status || out["code"] != c.code || out["message"] == "" || out["failMessage"] != out["message"] || out["invokeCode"] != float64(c.status) {
 				t.Fatalf("got %d %v, want %d %s", status, out, c.status, c.code)
 			}
 		})

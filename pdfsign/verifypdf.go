@@ -87,6 +87,9 @@ type SignatureReport struct {
 	Verification *verify.Result `json:"verification,omitempty"`
 }
 
+// maxExtractedBytes bounds the seal images one report carries.
+const maxExtractedBytes = 64 << 20
+
 // Verify checks every signature of the PDF in src.
 func Verify(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOptions) (*Report, error) {
 	if opts.Verifier == nil {
@@ -109,14 +112,16 @@ func Verify(ctx context.Context, src io.ReaderAt, size int64, opts VerifyOptions
 		pageIndex[p] = i + 1
 	}
 	rep := &Report{Size: size, Pages: len(pages), Valid: len(sigs) > 0}
+	extracted := 0
 	for _, s := range sigs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		sr := verifyOne(ctx, doc, src, size, s, opts)
 		sr.Page = pageIndex[s.pageRef]
-		if opts.ExtractSeals {
+		if opts.ExtractSeals && extracted < maxExtractedBytes {
 			sr.SealImage, sr.SealImageFormat = extractSeal(doc.r, s.dict)
+			extracted += len(sr.SealImage)
 		}
 		if !sr.Valid {
 			rep.Valid = false

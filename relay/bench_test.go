@@ -66,6 +66,9 @@ func benchStores() []benchStore {
 		{"postgres", func(b *testing.B) (store.Store, string) {
 			return openPG(b, "", pgstore.Options{})
 		}},
+		{"postgres-noNotify", func(b *testing.B) (store.Store, string) {
+			return openPG(b, "", pgstore.Options{NoNotify: true})
+		}},
 		{"postgres-asyncCommit", func(b *testing.B) (store.Store, string) {
 			// synchronous_commit=off through the URL, as an operator would set
 			// it: a PostgreSQL crash may lose the last ~0.6 s of commits.

@@ -18,6 +18,14 @@ const (
 	CodeTooLarge     = 413 // body or a field too large
 	CodeThrottled    = 429 // too many failed attempts
 	CodeInternal     = 500 // our fault; details are in the log, not the answer
+
+	// /getSealImg only: what went wrong asking the seal company. The
+	// operation is unchanged; the seal control may try again (502, 504) or
+	// tell the user (422, 424).
+	CodeUnknownCompany = 422 // the app named a seal company this relay has no entry for
+	CodeNoSeals        = 424 // the seal company has no valid seal for the certificate
+	CodeBadGateway     = 502 // the seal company is down, unreachable, or answered an error or garbage
+	CodeGatewayTimeout = 504 // the seal company did not answer within its timeout
 )
 
 // Error is a refusal: Code is the invokeCode, Message the Chinese
@@ -54,6 +62,11 @@ var (
 	ErrTooLarge     = &Error{Code: CodeTooLarge}
 	ErrThrottled    = &Error{Code: CodeThrottled}
 	ErrInternal     = &Error{Code: CodeInternal}
+
+	ErrUnknownCompany = &Error{Code: CodeUnknownCompany}
+	ErrNoSeals        = &Error{Code: CodeNoSeals}
+	ErrBadGateway     = &Error{Code: CodeBadGateway}
+	ErrGatewayTimeout = &Error{Code: CodeGatewayTimeout}
 )
 
 func fail(code int, format string, args ...any) *Error {

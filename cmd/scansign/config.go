@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/scansign/scansign/relay"
+	sealclient "github.com/scansign/scansign/seal/client"
 )
 
 // Config is `scansign serve`'s configuration: the shape of the YAML file.
@@ -37,6 +38,16 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
 	Relay RelayConfig `yaml:"relay"`
+	Trust TrustConfig `yaml:"trust"`
+	PDF   PDFConfig   `yaml:"pdf"`
+	// Seal is the seal company service (/api/getSeal) mounted beside the
+	// relay; SealCompanies the companies the relay's /getSealImg calls.
+	Seal          SealSection          `yaml:"seal"`
+	SealCompanies []sealclient.Company `yaml:"seal_companies"`
+
+	// publicURLDerived: PublicURL was made from Listen (not configured),
+	// so it follows the address actually bound (see bound).
+	publicURLDerived bool
 }
 
 // RelayConfig is the relay's (手机扫码服务) section.
@@ -78,6 +89,8 @@ func defaultConfig() Config {
 			BodyLimit:    relay.DefaultBodyBytes,
 			MaxFailures:  relay.DefaultMaxFailures,
 		},
+		PDF:  defaultPDFConfig(),
+		Seal: DefaultSealSection(),
 	}
 }
 
@@ -105,7 +118,7 @@ func (s setting) env() string {
 
 // settings lists every setting bound to c. Later parts append theirs.
 func (c *Config) settings() []setting {
-	return []setting{
+	all := []setting{
 		str("listen", "address to listen on, host:port", &c.Listen),
 		str("tls-cert", "TLS certificate chain (PEM); with --tls-key serves HTTPS as the guide asks", &c.TLSCert),
 		str("tls-key", "TLS private key (PEM)", &c.TLSKey),
@@ -113,7 +126,7 @@ func (c *Config) settings() []setting {
 		str("path-prefix", "serve the endpoints under this path, e.g. /scan", &c.PathPrefix),
 		str("data", "data directory of the embedded store (DATA/relay.db)", &c.Data),
 		str("database-url", "PostgreSQL URL (postgres://…); when set, used instead of --data", &c.DatabaseURL),
-		boolean("dev", "development mode: adds the dev-system / dev-app accounts; loopback only", &c.Dev),
+		boolean("dev", "development mode: the dev-system / dev-app accounts, the seal service with dev-seal, seal company \"dev\" (this server); loopback only", &c.Dev),
 		str("log-level", "debug, info, warn or error", &c.LogLevel),
 		str("log-format", "text or json", &c.LogFormat),
 		{flag: "trusted-proxies", usage: "CIDRs of reverse proxies whose X-Forwarded-For names the client (repeatable)",
@@ -152,6 +165,10 @@ func (c *Config) settings() []setting {
 		{flag: "max-failures", usage: "failed grantToken attempts per account and client address before 429",
 			set: func(s string) error { return setInt(&c.Relay.MaxFailures, s) }},
 	}
+	all = append(all, c.Trust.settings()...)
+	all = append(all, c.PDF.settings()...)
+	all = append(all, c.Seal.settings()...)
+	return append(all, c.sealCompaniesSetting())
 }
 
 func str(name, usage string, p *string) setting {
@@ -351,6 +368,22 @@ func (c *Config) finish() error {
 		c.Relay.Accounts = append(c.Relay.Accounts,
 			AccountConfig{Name: devSystemAccount, Role: string(relay.RoleSystem), SecretHash: relay.HashSecret(devSystemSecret)},
 			AccountConfig{Name: devAppAccount, Role: string(relay.RoleApp), SecretHash: relay.HashSecret(devAppSecret)})
+		// The seal company service runs here too, with the account the dev
+		// seal company entry (newSealParts) logs in with.
+		c.Seal.Enabled = true
+		acc, err := devSealServiceAccount()
+		if err != nil {
+			return err
+		}
+		c.Seal.Accounts = append(c.Seal.Accounts, acc)
+	}
+	if c.Seal.Enabled && len(c.Seal.Accounts) == 0 {
+		return errors.New("seal.enabled needs a seal service account. Create one with\n\n" +
+			"    scansign seal account NAME\n\n" +
+			"and put the entry it prints under seal.accounts in the config file (or pass --seal-account)")
+	}
+	if c.PDF.Timeout <= 0 {
+		return errors.New("--pdf-timeout must be positive")
 	}
 	if len(c.Relay.Accounts) == 0 {
 		return errors.New("no relay accounts configured. Create one with\n\n" +
@@ -377,8 +410,29 @@ func (c *Config) finish() error {
 			scheme = "https"
 		}
 		c.PublicURL = scheme + "://" + c.Listen + c.PathPrefix
+		c.publicURLDerived = true
 	}
 	return nil
+}
+
+// bound records the address the listener actually got (a port of 0 in
+// --listen takes a free one): Listen, and PublicURL when it was derived
+// from Listen, follow it, so QR codes and the dev seal company name a
+// reachable address.
+func (c *Config) bound(addr net.Addr) {
+	c.Listen = addr.String()
+	if c.publicURLDerived {
+		c.PublicURL = c.selfURL()
+	}
+}
+
+// selfURL is this server's base URL as seen from this machine.
+func (c *Config) selfURL() string {
+	scheme := "http"
+	if c.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Listen + c.PathPrefix
 }
 
 // isLoopback reports whether a listen address can only be reached from

@@ -468,22 +468,34 @@ func selfSignedLoopback(t *testing.T) (certPEM, keyPEM []byte) {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k})
 }
 
-// TestSealSectionSettings: the settings `serve` appends to mount the seal
-// service have their own flags and variables, clashing with none of serve's.
+// TestSealSectionSettings: the settings that mount the seal service in
+// `serve` are serve's (flags --seal-…, variables SCANSIGN_SEAL_…), and no
+// flag or variable of serve's is defined twice.
 func TestSealSectionSettings(t *testing.T) {
 	sec := DefaultSealSection()
 	var serveCfg Config
-	taken := map[string]bool{}
+	flags, envs := map[string]int{}, map[string]int{}
 	for _, s := range serveCfg.settings() {
-		taken[s.flag], taken[s.env()] = true, true
+		flags[s.flag]++
+		envs[s.env()]++
+	}
+	for name, n := range flags {
+		if n > 1 {
+			t.Errorf("serve defines --%s %d times", name, n)
+		}
+	}
+	for name, n := range envs {
+		if n > 1 {
+			t.Errorf("serve reads %s for %d settings", name, n)
+		}
 	}
 	byFlag := map[string]setting{}
 	for _, s := range sec.settings() {
 		if !strings.HasPrefix(s.flag, "seal-") || !strings.HasPrefix(s.env(), "SCANSIGN_SEAL_") {
 			t.Errorf("setting %s / %s is not in the seal namespace", s.flag, s.env())
 		}
-		if taken[s.flag] || taken[s.env()] {
-			t.Errorf("setting %s / %s clashes with serve's", s.flag, s.env())
+		if flags[s.flag] != 1 || envs[s.env()] != 1 {
+			t.Errorf("setting %s / %s is not one of serve's", s.flag, s.env())
 		}
 		byFlag[s.flag] = s
 	}

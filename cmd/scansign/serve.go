@@ -12,17 +12,23 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/pdfsign"
 	"github.com/scansign/scansign/relay"
 	"github.com/scansign/scansign/relay/store"
 	"github.com/scansign/scansign/relay/store/boltstore"
 	"github.com/scansign/scansign/relay/store/pgstore"
+	"github.com/scansign/scansign/seal/service"
+	"github.com/scansign/scansign/verify"
 )
 
 // runServe is `scansign serve`: the relay and the HTTP APIs on one router.
@@ -36,17 +42,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	log := newLogger(cfg, stderr)
-	srv, err := newServer(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "scansign serve: %v\n", err)
-		return exitUsage
-	}
-	defer srv.close()
+	// Listen first: with a port of 0 the bound address is what QR codes and
+	// the dev seal company must name.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "scansign serve: %v\n", err)
 		return exitUsage
 	}
+	cfg.bound(ln.Addr())
+	srv, err := newServer(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "scansign serve: %v\n", err)
+		return exitUsage
+	}
+	defer srv.close()
 	if err := srv.serve(ctx, ln); err != nil {
 		log.Error("server stopped", "err", err)
 		return exitUsage
@@ -61,33 +71,63 @@ type server struct {
 	log   *slog.Logger
 	store store.Store
 	relay *relay.Service
+	// trust and verifier are nil without a trust directory; the routes that
+	// verify then answer 503 (unconfiguredTrust).
+	trust    *certs.TrustStore
+	verifier *verify.Verifier
+	results  *relay.Results
+	seal     *sealParts
 }
 
-// newServer opens the store and builds the services.
+// newServer opens the stores and builds the services. cfg.Listen must be
+// the address actually bound (Config.bound) when it matters: the dev seal
+// company is this server at that address.
 func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, error) {
 	if cfg.Dev {
 		log.Warn("DEVELOPMENT MODE: the accounts dev-system (system) and dev-app (app) with their documented secrets " +
-			"are enabled and public; listening on loopback only. Never run --dev where others can reach it.")
+			"are enabled and public, and so is the seal service account dev-seal; listening on loopback only. " +
+			"Never run --dev where others can reach it.")
 	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
+	s := &server{cfg: cfg, log: log, store: st}
+	ok := false
+	defer func() {
+		if !ok {
+			s.close()
+		}
+	}()
 	accounts := make([]relay.Account, 0, len(cfg.Relay.Accounts))
 	for _, a := range cfg.Relay.Accounts {
 		accounts = append(accounts, relay.Account{Name: a.Name, Role: relay.Role(a.Role), SecretHash: a.SecretHash})
 	}
-	svc, err := relay.New(relay.Config{
+	s.relay, err = relay.New(relay.Config{
 		Store: st, Accounts: accounts, PublicURL: cfg.PublicURL, Cities: cfg.Relay.Cities,
 		OperationTTL: cfg.Relay.OpTTL, TokenTTL: cfg.Relay.TokenTTL, ExpiredGrace: cfg.Relay.ExpiredGrace,
 		Limits:      relay.Limits{BodyBytes: int64(cfg.Relay.BodyLimit)},
 		MaxFailures: cfg.Relay.MaxFailures, Logger: log,
 	})
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	return &server{cfg: cfg, log: log, store: st, relay: svc}, nil
+	if s.trust, s.verifier, err = loadTrust(cfg.Trust, log); err != nil {
+		return nil, err
+	}
+	if s.verifier != nil {
+		if s.results, err = relay.NewResults(s.relay, s.verifier); err != nil {
+			return nil, err
+		}
+	} else {
+		log.Warn("no trust directory (--trust): /api/v1/operations/…, /api/v1/verify, /api/v1/certs/inspect, " +
+			"/api/v1/envelope/encrypt and /api/v1/pdf/… answer 503 until one is configured; the guide's endpoints work")
+	}
+	if s.seal, err = newSealParts(ctx, cfg, s.relay, log); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
 }
 
 func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store, error) {
@@ -110,6 +150,11 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (store.Store,
 }
 
 func (s *server) close() {
+	if s.seal != nil {
+		if err := s.seal.close(); err != nil {
+			s.log.Error("closing the seal store", "err", err)
+		}
+	}
 	if err := s.store.Close(); err != nil {
 		s.log.Error("closing the store", "err", err)
 	}
@@ -133,11 +178,22 @@ func (s *server) routes() http.Handler {
 			relay.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
 			return
 		}
+		if s.seal.store != nil {
+			if err := s.seal.store.Ping(ctx); err != nil {
+				s.log.ErrorContext(r.Context(), "not ready: seal store unreachable", "err", err)
+				relay.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "seal store unreachable"})
+				return
+			}
+		}
 		relay.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mount := func(r chi.Router) {
-		s.relay.Mount(r) // /grantToken … /saveCaMessageResult, /qrcode
-		// Later parts mount their guide endpoints here (/getSealImg, /api/getSeal).
+		s.relay.Mount(r)       // /grantToken … /saveCaMessageResult, /qrcode
+		s.seal.images.Mount(r) // /getSealImg
+		if s.seal.service != nil {
+			r.Handle(service.Path, s.seal.service) // /api/getSeal, its own accounts and body limit
+		}
+		s.mountFullPath(r)
 		r.Route("/api/v1", func(api chi.Router) {
 			api.Use(s.relay.RequireSystem)
 			s.mountAPIv1(api)
@@ -155,7 +211,48 @@ func (s *server) routes() http.Handler {
 // every route here has a system token's Principal in its context
 // (relay.PrincipalFrom); routes on one operation add
 // s.relay.RequireBound("guid").
-func (s *server) mountAPIv1(api chi.Router) {}
+func (s *server) mountAPIv1(api chi.Router) {
+	if s.results == nil {
+		api.Handle("/operations/*", unconfiguredTrust())
+		return
+	}
+	s.results.Mount(api) // /operations/{guid}, /operations/{guid}/encrypt
+}
+
+// mountFullPath mounts the /api/v1 handlers that route on their full paths
+// (verify's and pdfsign's own routers) on r itself, the root or the prefix
+// group: inside the /api/v1 group chi would hand them the path without
+// /api/v1. They sit behind the same system-token check.
+func (s *server) mountFullPath(r chi.Router) {
+	sys := r.With(s.relay.RequireSystem)
+	pdf := sys.With(withDeadlines(s.cfg.PDF.Timeout))
+	if s.verifier == nil {
+		for _, p := range []string{"/api/v1/verify", "/api/v1/certs/inspect", "/api/v1/envelope/encrypt"} {
+			sys.Handle(p, unconfiguredTrust())
+		}
+		pdf.Handle("/api/v1/pdf/*", unconfiguredTrust())
+		return
+	}
+	v := verify.NewHandler(s.verifier, verify.HandlerOptions{Logger: s.log})
+	for _, p := range []string{"/api/v1/verify", "/api/v1/certs/inspect", "/api/v1/envelope/encrypt"} {
+		sys.Handle(p, v)
+	}
+	// The PDF API: uploads up to pdf.max_bytes (the guide endpoints' 1 MiB
+	// limit is theirs alone) with pdf.timeout to arrive and be answered.
+	pdf.Handle("/api/v1/pdf/*", pdfsign.NewHandler(pdfsign.HandlerOptions{
+		Verifier: s.verifier, Sink: s.relay.PDFHashSink(), MaxPDFBytes: int64(s.cfg.PDF.MaxBytes),
+		TempDir: s.cfg.PDF.TempDir, Logger: s.log,
+	}))
+}
+
+// unconfiguredTrust answers the verifying routes of a server started
+// without a trust directory: 503, saying what to configure.
+func unconfiguredTrust() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		relay.WriteJSON(w, http.StatusServiceUnavailable, relay.Failure{InvokeCode: http.StatusServiceUnavailable,
+			FailMessage: "服务未配置信任的 CA 证书目录（--trust），验签相关接口不可用"})
+	})
+}
 
 // serve runs the HTTP server on ln until ctx ends, then lets in-flight
 // requests finish (up to the shutdown timeout).
@@ -172,6 +269,20 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	purgeCtx, stopPurge := context.WithCancel(context.Background())
 	defer stopPurge()
 	go s.relay.RunPurge(purgeCtx, 0)
+	// SIGHUP re-reads the trust directory (new CAs, fresh CRLs) in place.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				s.reloadTrust()
+			case <-purgeCtx.Done():
+				return
+			}
+		}
+	}()
 
 	errc := make(chan error, 1)
 	go func() {

@@ -1,0 +1,181 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+
+	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/pdfsign"
+)
+
+// maxPDFAnswer bounds a PDF API answer: the server's 100 MiB default PDF
+// in base64, with room.
+const maxPDFAnswer = 160 << 20
+
+// The PDF seal API (POST /api/v1/pdf/…, docs/pdf-seals.md) as a seal
+// control calls it, with its system token. The PDFs go whole in memory:
+// this client is for tests, the demo and integrators' first steps.
+
+// PDFPrepareRequest is what /api/v1/pdf/prepare takes.
+type PDFPrepareRequest struct {
+	PDF []byte
+	// SealImg is the seal image as base64 (getSealImg's img).
+	SealImg string
+	Page    int
+	// X, Y: centimetres from the page's top-left corner as the reader sees
+	// it; Width, Height: zero takes SignWidth/SignHeight.
+	X, Y, Width, Height   float64
+	SignWidth, SignHeight string // cm, as getSealImg gives them
+	SignName              string
+	Shape                 string // "cms" (default) or "p7hash"
+	Cert                  string // optional: the signer's certificate
+	Reason, Location      string
+	// GUID, when set, is the seal operation prepare stores the hash into
+	// (moving it to status 4); the token must be bound to it.
+	GUID string
+}
+
+// PDFPrepared is /api/v1/pdf/prepare's answer.
+type PDFPrepared struct {
+	FieldName        string `json:"fieldName"`
+	Shape            string `json:"shape"`
+	DigestAlgorithm  string `json:"digestAlgorithm"`
+	Hash             string `json:"hash"`
+	ToSign           string `json:"toSign"`
+	SignedAttributes string `json:"signedAttributes"`
+	GUID             string `json:"guid"`
+	PDF              []byte `json:"pdf"`
+}
+
+// PDFPrepare calls POST /api/v1/pdf/prepare.
+func (c *Client) PDFPrepare(ctx context.Context, token string, req PDFPrepareRequest) (*PDFPrepared, error) {
+	fields := []field{{"page", strconv.Itoa(req.Page)}, {"x", num(req.X)}, {"y", num(req.Y)},
+		{"sealImg", req.SealImg}, {"signWidth", req.SignWidth}, {"signHeight", req.SignHeight}, {"signName", req.SignName},
+		{"shape", req.Shape}, {"cert", req.Cert}, {"reason", req.Reason}, {"location", req.Location}, {"guid", req.GUID}}
+	if req.Width > 0 {
+		fields = append(fields, field{"width", num(req.Width)})
+	}
+	if req.Height > 0 {
+		fields = append(fields, field{"height", num(req.Height)})
+	}
+	var out PDFPrepared
+	return &out, c.pdfCall(ctx, "/api/v1/pdf/prepare", token, req.PDF, fields, &out)
+}
+
+// PDFCompleteRequest is what /api/v1/pdf/complete takes: the prepared PDF
+// and the app's answer (signStr and pubCert of its value).
+type PDFCompleteRequest struct {
+	PDF              []byte
+	SignStr          string
+	PubCert          string
+	SignedAttributes string // prepare's, for the cms shape (optional)
+	CertType         int
+}
+
+// PDFCompleted is /api/v1/pdf/complete's answer.
+type PDFCompleted struct {
+	FieldName       string       `json:"fieldName"`
+	Shape           string       `json:"shape"`
+	DigestAlgorithm string       `json:"digestAlgorithm"`
+	Hash            string       `json:"hash"`
+	Signer          *certs.Facts `json:"signer"`
+	PDF             []byte       `json:"pdf"`
+}
+
+// PDFComplete calls POST /api/v1/pdf/complete.
+func (c *Client) PDFComplete(ctx context.Context, token string, req PDFCompleteRequest) (*PDFCompleted, error) {
+	var out PDFCompleted
+	return &out, c.pdfCall(ctx, "/api/v1/pdf/complete", token, req.PDF, []field{{"signStr", req.SignStr}, {"pubCert", req.PubCert},
+		{"signedAttributes", req.SignedAttributes}, {"certType", strconv.Itoa(req.CertType)}}, &out)
+}
+
+// PDFReport is /api/v1/pdf/verify's answer.
+type PDFReport struct {
+	Valid      bool                      `json:"valid"`
+	Pages      int                       `json:"pages"`
+	Size       int64                     `json:"size"`
+	Signatures []pdfsign.SignatureReport `json:"signatures"`
+}
+
+// PDFVerify calls POST /api/v1/pdf/verify.
+func (c *Client) PDFVerify(ctx context.Context, token string, pdf []byte) (*PDFReport, error) {
+	var out PDFReport
+	return &out, c.pdfCall(ctx, "/api/v1/pdf/verify", token, pdf, nil, &out)
+}
+
+// PDFSeals calls POST /api/v1/pdf/seals: each seal with the hash a
+// revocation (撤章) must sign.
+func (c *Client) PDFSeals(ctx context.Context, token string, pdf []byte) ([]pdfsign.SealInfo, error) {
+	var out struct {
+		Seals []pdfsign.SealInfo `json:"seals"`
+	}
+	return out.Seals, c.pdfCall(ctx, "/api/v1/pdf/seals", token, pdf, nil, &out)
+}
+
+// PDFRevoked is /api/v1/pdf/revoke's answer: the PDF before the seal.
+type PDFRevoked struct {
+	FieldName string       `json:"fieldName"`
+	Hash      string       `json:"hash"`
+	Signer    *certs.Facts `json:"signer"`
+	PDF       []byte       `json:"pdf"`
+}
+
+// PDFRevoke calls POST /api/v1/pdf/revoke with the app's signature over
+// the seal's hash (the revoke operation's value); fieldName "" is the
+// latest seal.
+func (c *Client) PDFRevoke(ctx context.Context, token string, pdf []byte, signStr, fieldName string) (*PDFRevoked, error) {
+	var out PDFRevoked
+	return &out, c.pdfCall(ctx, "/api/v1/pdf/revoke", token, pdf, []field{{"signStr", signStr}, {"fieldName", fieldName}}, &out)
+}
+
+type field struct{ name, value string }
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// pdfCall posts a multipart form (the PDF as the part "pdf", then the
+// non-empty fields) with the token as a bearer token.
+func (c *Client) pdfCall(ctx context.Context, path, token string, pdf []byte, fields []field, out any) error {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("pdf", "document.pdf")
+	if err != nil {
+		return err
+	}
+	fw.Write(pdf)
+	for _, f := range fields {
+		if f.value != "" {
+			mw.WriteField(f.name, f.value)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+path, &body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("client: %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxPDFAnswer))
+	if err != nil {
+		return fmt.Errorf("client: %s: read answer: %w", path, err)
+	}
+	if err := decodeAnswer(path, resp.StatusCode, data, nil); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("client: %s: decode answer: %w", path, err)
+	}
+	return nil
+}

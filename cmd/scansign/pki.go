@@ -6,16 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/seal"
+	sealstore "github.com/scansign/scansign/seal/store"
 )
 
 // runPKI makes development PKIs: `pki init` writes a complete one,
 // `pki issue` adds a leaf. Both are thin wrappers around certs/devpki.
 func runPKI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "usage: scansign pki init --dir DIR [--password P] [--leaf-days N] [--crl-days N] [--json]")
+		fmt.Fprintln(stderr, "usage: scansign pki init --dir DIR [--password P] [--leaf-days N] [--crl-days N] [--dev-seals [--data DIR | --database-url URL]] [--json]")
 		fmt.Fprintln(stderr, "       scansign pki issue --dir DIR --name NAME [--alg sm2|rsa] [--kind person|organisation] [--cn NAME] [--credit-code CODE] [--days N] [--json]")
 		if len(args) == 0 {
 			return exitUsage
@@ -24,7 +27,7 @@ func runPKI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "init":
-		return runPKIInit(args[1:], stdout, stderr)
+		return runPKIInit(ctx, args[1:], stdout, stderr)
 	case "issue":
 		return runPKIIssue(args[1:], stdout, stderr)
 	}
@@ -32,9 +35,11 @@ func runPKI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-func runPKIInit(args []string, stdout, stderr io.Writer) int {
+func runPKIInit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pki init", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	devSeals := fs.Bool("dev-seals", false, "register dev seals for every leaf in the seal store (what serve --dev's seal company \"dev\" answers)")
+	sf := addSealStoreFlags(fs)
 	dir := fs.String("dir", "", "directory to write the PKI into (created if missing)")
 	password := fs.String("password", devpki.DefaultPassword, "password of every .pfx and encrypted key")
 	leafDays := fs.Int("leaf-days", 730, "validity of the leaves in days")
@@ -56,6 +61,13 @@ func runPKIInit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scansign pki init: %v\n", err)
 		return exitUsage
 	}
+	var added []seal.Seal
+	if *devSeals {
+		if added, err = registerDevSeals(ctx, sf.config(), m); err != nil {
+			fmt.Fprintf(stderr, "scansign pki init: the PKI is in %s, but its dev seals are not registered: %v\n", m.Dir, err)
+			return exitUsage
+		}
+	}
 	if *asJSON {
 		return printJSON(stdout, stderr, m)
 	}
@@ -75,7 +87,32 @@ func runPKIInit(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%-16s %-4s %-13s %-34s %s\n", l.Name, l.Algorithm, l.Kind, l.Serial, status)
 	}
+	if *devSeals {
+		where := filepath.Join(*sf.data, sealstore.EmbeddedFile)
+		if *sf.databaseURL != "" {
+			where = "the PostgreSQL database (tables seal_*)"
+		}
+		fmt.Fprintf(stdout, "\n%d dev seals registered in %s (leaves that had them already are left as they are):\n", len(added), where)
+		for _, s := range added {
+			fmt.Fprintf(stdout, "  %-34s %s, %s×%s cm\n", s.Serial, s.Name, seal.FormatCM(s.WidthCM), seal.FormatCM(s.HeightCM))
+		}
+	}
 	return exitOK
+}
+
+// registerDevSeals gives every leaf of a dev PKI its dev seals in the seal
+// store (seal.RegisterDevSeals, idempotent): what `pki init --dev-seals`
+// and the demo do, so serve --dev's seal company "dev" has seals for them.
+func registerDevSeals(ctx context.Context, cfg sealstore.Config, m *devpki.Manifest) ([]seal.Seal, error) {
+	st, err := sealstore.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	added, err := seal.RegisterDevSeals(ctx, st, seal.DevHoldersFromManifest(m))
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	return added, err
 }
 
 func runPKIIssue(args []string, stdout, stderr io.Writer) int {

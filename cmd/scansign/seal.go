@@ -88,8 +88,12 @@ func addSealStoreFlags(fs *flag.FlagSet) sealStoreFlags {
 	}
 }
 
+func (f sealStoreFlags) config() sealstore.Config {
+	return sealstore.Config{DataDir: *f.data, DatabaseURL: *f.databaseURL}
+}
+
 func (f sealStoreFlags) open(ctx context.Context) (seal.Store, error) {
-	return sealstore.Open(ctx, sealstore.Config{DataDir: *f.data, DatabaseURL: *f.databaseURL})
+	return sealstore.Open(ctx, f.config())
 }
 
 func envOr(name, def string) string {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/scansign/scansign/certs/devpki"
+	sealstore "github.com/scansign/scansign/seal/store"
 	"github.com/scansign/scansign/sign"
 )
 
@@ -57,10 +58,43 @@ func vrun(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// TestPKIInitAndIssue runs `pki init` (with --dev-seals) and `pki issue`
+// in a directory of its own, so it passes however often it runs.
 func TestPKIInitAndIssue(t *testing.T) {
-	m := vInitPKI(t)
+	dir, data := t.TempDir(), t.TempDir()
+	code, out, stderr := vrun("pki", "init", "--dir", dir, "--dev-seals", "--data", data)
+	if code != exitOK {
+		t.Fatalf("pki init: %d %s", code, stderr)
+	}
+	m, err := devpki.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(m.Leaves) != 10 || len(m.CAs) != 6 {
 		t.Fatalf("manifest: %d leaves, %d CAs", len(m.Leaves), len(m.CAs))
+	}
+	// Every leaf has dev seals (organisations two, persons one), and a
+	// second run registers none again.
+	if !strings.Contains(out, "12 dev seals registered in "+filepath.Join(data, "seals.db")) {
+		t.Fatalf("pki init --dev-seals said:\n%s", out)
+	}
+	st, err := sealstore.Open(context.Background(), sealstore.Config{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range m.Leaves {
+		e, err := st.Lookup(context.Background(), l.Serial)
+		want := 1
+		if l.Kind == devpki.Organisation {
+			want = 2
+		}
+		if err != nil || len(e.Seals) != want || e.User == nil || e.User.Name != l.CommonName {
+			t.Errorf("%s: %d seals, user %+v, %v", l.Name, len(e.Seals), e.User, err)
+		}
+	}
+	st.Close()
+	if code, out, _ := vrun("pki", "init", "--dir", t.TempDir(), "--dev-seals", "--data", data, "--json"); code != exitOK || !strings.HasPrefix(out, "{") {
+		t.Fatalf("pki init --json: %d\n%s", code, out)
 	}
 	for _, l := range m.Leaves {
 		for _, p := range []string{l.CertPath, l.ChainPath, l.KeyPath, l.EncKeyPath, l.PFXPath} {
@@ -69,7 +103,7 @@ func TestPKIInitAndIssue(t *testing.T) {
 			}
 		}
 	}
-	code, out, stderr := vrun("pki", "issue", "--dir", vPKIDir, "--name", "extra-org", "--alg", "rsa", "--kind", "organisation", "--cn", "示例公司", "--json")
+	code, out, stderr = vrun("pki", "issue", "--dir", dir, "--name", "extra-org", "--alg", "rsa", "--kind", "organisation", "--cn", "示例公司", "--json")
 	if code != exitOK {
 		t.Fatalf("pki issue: %d %s", code, stderr)
 	}
@@ -81,10 +115,10 @@ func TestPKIInitAndIssue(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "VALID") || !strings.Contains(out, leaf.CreditCode) {
 		t.Errorf("verify cert on the issued leaf: %d\n%s", code, out)
 	}
-	if code, _, _ := vrun("pki", "issue", "--dir", vPKIDir, "--name", "extra-org"); code != exitUsage {
+	if code, _, _ := vrun("pki", "issue", "--dir", dir, "--name", "extra-org"); code != exitUsage {
 		t.Errorf("duplicate name: exit %d", code)
 	}
-	for _, args := range [][]string{{"pki"}, {"pki", "init"}, {"pki", "bogus"}, {"pki", "issue", "--dir", vPKIDir}, {"pki", "issue", "--dir", vPKIDir, "--name", "x", "--alg", "dsa"}} {
+	for _, args := range [][]string{{"pki"}, {"pki", "init"}, {"pki", "bogus"}, {"pki", "issue", "--dir", dir}, {"pki", "issue", "--dir", dir, "--name", "x", "--alg", "dsa"}} {
 		if code, _, _ := vrun(args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}

@@ -14,25 +14,28 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
-	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/pdfsign"
 	"github.com/scansign/scansign/phone"
-	"github.com/scansign/scansign/relay"
 	"github.com/scansign/scansign/relay/client"
+	sealstore "github.com/scansign/scansign/seal/store"
 	"github.com/scansign/scansign/verify"
 )
 
 const demoUsage = `usage: scansign demo [--once] [--listen 127.0.0.1:8080] [--keep] [-v]
 
-Starts a development relay on loopback (embedded store in a temporary
-directory, the documented dev accounts, a fresh dev PKI), then plays every
-flow of the guide with a simulated phone over real HTTP, printing each step:
-the QR code, who scanned it, what was signed, the verified identity. Then it
-keeps serving and prints commands to try, until Ctrl-C.
+Starts 'scansign serve --dev' in-process on loopback (embedded store in a
+temporary directory, the documented dev accounts, a fresh dev PKI that it
+trusts, dev seals for its certificates at the seal company "dev"), then
+plays every flow of the guide with a simulated phone over real HTTP,
+printing each step: the QR code, who scanned it, what was signed, the
+verified identity; sealing a contract PDF twice (a company seal as a
+standard detached CMS, a personal seal as the guide's PKCS#7 over the
+hash) and taking the second seal back. Then it keeps serving and prints
+commands to try, until Ctrl-C.
 
 --once exits after the flows: status 0 only if every flow verified.
 `
@@ -102,134 +105,140 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // demo is a running dev server and what the flows need.
 type demo struct {
-	out     io.Writer
+	out     *lockedWriter
 	dir     string
 	baseURL string
 	pki     *devpki.Manifest
 	srv     *server
 	c       *client.Client
-	hs      *http.Server
-	served  chan error
+	served  chan error // the server stopped by itself (an error)
+	stopped chan struct{}
+	cancel  context.CancelFunc
 	// carried from one flow to the next: the encrypt flow envelopes a
-	// secret to the bidder's certificate, the decrypt flow opens it.
+	// secret to the bidder's certificate, the decrypt flow opens it; the
+	// seal flows seal the contract in turn, the revoke flow takes the last
+	// seal back.
 	envelope, secret string
-	qrShown          bool // the QR code is drawn once; later flows print its text
+	contract         []byte       // the PDF as it stands
+	versions         [][]byte     // the PDF before each seal, oldest first
+	prepared         *preparedPDF // the seal flow's PDF between prepare and complete
+	qrShown          bool         // the QR code is drawn once; later flows print its text
 }
 
-// startDemo makes the temporary directory, the dev PKI and the server, and
-// starts serving.
+// preparedPDF is what the seal control keeps between prepare and complete.
+type preparedPDF struct {
+	pdf              []byte
+	signedAttributes string // cms shape
+}
+
+// lockedWriter lets the phone and the seal control, running side by side
+// in the seal flows, print whole lines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// startDemo makes the temporary directory and the dev PKI, registers dev
+// seals for its certificates, and starts `serve --dev --trust PKI/trust`
+// on listen with serve's own configuration and server.
 func startDemo(ctx context.Context, listen string, verbose bool, stdout, stderr io.Writer) (*demo, error) {
 	dir, err := os.MkdirTemp("", "scansign-demo-")
 	if err != nil {
 		return nil, err
 	}
-	d := &demo{out: stdout, dir: dir, served: make(chan error, 1)}
+	d := &demo{out: &lockedWriter{w: stdout}, dir: dir, served: make(chan error, 1), stopped: make(chan struct{}), contract: demoPDF()}
 	ok := false
 	defer func() {
 		if !ok {
-			if d.srv != nil {
-				d.srv.close()
-			}
 			os.RemoveAll(dir)
 		}
 	}()
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		fmt.Fprintf(stdout, "(%s is busy: %v; taking a free port)\n", listen, err)
+		fmt.Fprintf(d.out, "(%s is busy: %v; taking a free port)\n", listen, err)
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			return nil, err
 		}
 	}
-	addr := ln.Addr().String()
+	defer func() {
+		if !ok {
+			ln.Close()
+		}
+	}()
 
-	// The configuration serve would read from `scansign serve --dev
-	// --listen ADDR --data DIR`, ignoring the environment: the demo is the
-	// same on every machine.
+	fmt.Fprintf(d.out, "Making a development PKI (SM2 and RSA roots, CAs, people and companies) in %s …\n", dir)
+	if d.pki, err = devpki.Generate(filepath.Join(dir, "pki"), devpki.Options{}); err != nil {
+		return nil, err
+	}
+	data := filepath.Join(dir, "data")
+	// What `pki init --dev-seals` does: the seal company "dev" (this
+	// server's /api/getSeal) has seals for every dev certificate.
+	if _, err := registerDevSeals(ctx, sealstore.Config{DataDir: data}, d.pki); err != nil {
+		return nil, err
+	}
+
+	// The configuration serve reads from `scansign serve --dev --listen
+	// ADDR --data DIR --trust PKI/trust`, ignoring the environment: the
+	// demo is the same on every machine.
 	level := "warn"
 	if verbose {
 		level = "info"
 	}
-	cfg, err := loadConfig([]string{"--dev", "--listen", addr, "--data", filepath.Join(dir, "data"), "--log-level", level},
+	cfg, err := loadConfig([]string{"--dev", "--listen", ln.Addr().String(), "--data", data, "--trust", d.pki.TrustDir, "--log-level", level},
 		func(string) string { return "" }, stderr)
 	if err != nil {
-		ln.Close()
 		return nil, err
 	}
+	cfg.bound(ln.Addr())
 	log := newLogger(cfg, stderr)
 	if !verbose { // the dev-mode warning is the demo's premise; keep the screen for the flows
 		log = slog.New(slog.DiscardHandler)
 	}
 	if d.srv, err = newServer(ctx, cfg, log); err != nil {
-		ln.Close()
 		return nil, err
 	}
-
-	fmt.Fprintf(stdout, "Making a development PKI (SM2 and RSA roots, CAs, people and companies) in %s …\n", dir)
-	if d.pki, err = devpki.Generate(filepath.Join(dir, "pki"), devpki.Options{}); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	trust, err := certs.LoadTrustStore(d.pki.TrustDir, certs.TrustOptions{Logger: log})
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	results, err := relay.NewResults(d.srv.relay, verify.New(trust, verify.Options{}))
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-
+	sctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	go func() {
+		if err := d.srv.serve(sctx, ln); err != nil {
+			d.served <- err
+		}
+		close(d.stopped)
+	}()
 	d.baseURL = cfg.PublicURL
-	d.hs = &http.Server{Handler: demoRoutes(d.srv, results), ReadHeaderTimeout: 10 * time.Second}
-	go func() { d.served <- d.hs.Serve(ln) }()
 	d.c = client.New(d.baseURL, &http.Client{Timeout: 30 * time.Second})
-	fmt.Fprintf(stdout, "Relay (手机扫码服务) listening at %s with the dev accounts %s (trading system) and %s (CA app).\n\n",
-		d.baseURL, devSystemAccount, devAppAccount)
+	fmt.Fprintf(d.out, "Relay (手机扫码服务) listening at %s with the dev accounts %s (trading system) and %s (CA app),\n"+
+		"the seal company service beside it (seal company %q), trusting the dev PKI's roots.\n\n",
+		d.baseURL, devSystemAccount, devAppAccount, devSealCompany)
 	ok = true
 	return d, nil
 }
 
-// demoRoutes is `serve`'s router plus the one-call results API, which
-// serve does not mount yet: requests under /api/v1/operations/ go to the
-// results API (behind the same system-token check), everything else to
-// srv.routes(). Once serve mounts the results API in mountAPIv1 itself,
-// this is just srv.routes() and the demo can run srv.serve.
-func demoRoutes(srv *server, results *relay.Results) http.Handler {
-	api := chi.NewRouter()
-	api.Route(srv.cfg.PathPrefix+"/api/v1", func(v1 chi.Router) {
-		v1.Use(srv.relay.RequireSystem)
-		results.Mount(v1)
-	})
-	rest := srv.routes()
-	operations := srv.cfg.PathPrefix + "/api/v1/operations/"
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, operations) {
-			api.ServeHTTP(w, r)
-			return
-		}
-		rest.ServeHTTP(w, r)
-	})
-}
-
+// stop shuts the server down (letting requests finish) and closes it.
 func (d *demo) stop() {
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d.hs.Shutdown(sctx)
+	d.cancel()
+	<-d.stopped
 	d.srv.close()
 }
 
-// demoFlow is one flow of the guide as the demo plays it. Adding a flow
-// (seal and revoke, once serve has getSealImg and the PDF API) is one more
-// entry in demoFlows.
+// demoFlow is one flow of the guide as the demo plays it; adding a flow is
+// one more entry in demoFlows.
 type demoFlow struct {
 	title    string // e.g. "登录 login"
 	story    string // one line saying what it is for
 	typ      int
 	certType int
 	leaf     string // the dev PKI certificate the phone holds
-	message  func(d *demo) (string, error)
+	message  func(ctx context.Context, d *demo) (string, error)
+	// options for the phone (seal flows: how often it polls).
+	phone phone.Options
 	// alongside, if set, runs while the phone answers: the seal control's
 	// part of the seal flow (status 5, then the PDF hash at status 4).
 	alongside func(ctx context.Context, d *demo, sysTok, guid string) error
@@ -243,7 +252,7 @@ func demoFlows() []demoFlow {
 		{
 			title: "登录 login", story: "a bidder logs in to the trading system by scanning with their certificate app",
 			typ: phone.TypeLogin, leaf: "sm2-person",
-			message: func(*demo) (string, error) { return randomNonce() },
+			message: func(context.Context, *demo) (string, error) { return randomNonce() },
 			verified: func(_ context.Context, d *demo, _, _ string, res *client.OperationResult) ([]string, error) {
 				return signerLines(res, "logged in as")
 			},
@@ -251,7 +260,7 @@ func demoFlows() []demoFlow {
 		{
 			title: "签名 sign", story: "a company signs its bid summary (the operation asks for an organisation certificate)",
 			typ: phone.TypeSign, certType: 1, leaf: "rsa-org",
-			message: func(*demo) (string, error) {
+			message: func(context.Context, *demo) (string, error) {
 				return "投标文件摘要：项目 2026-001，报价 1,234,567.00 元", nil
 			},
 			verified: func(_ context.Context, d *demo, _, _ string, res *client.OperationResult) ([]string, error) {
@@ -261,7 +270,7 @@ func demoFlows() []demoFlow {
 		{
 			title: "加密 encrypt", story: "the trading system gets a bidder's certificate and encrypts the bid to it",
 			typ: phone.TypeEncrypt, leaf: "sm2-person",
-			message: func(d *demo) (string, error) {
+			message: func(_ context.Context, d *demo) (string, error) {
 				d.secret = "投标报价 1,234,567.00 元（开标前保密）"
 				return d.secret, nil
 			},
@@ -282,7 +291,7 @@ func demoFlows() []demoFlow {
 		{
 			title: "解密 decrypt", story: "at bid opening the trading system asks the bidder's phone to open the envelope",
 			typ: phone.TypeDecrypt, leaf: "sm2-person",
-			message: func(d *demo) (string, error) {
+			message: func(_ context.Context, d *demo) (string, error) {
 				if d.envelope == "" {
 					return "", errors.New("no envelope: the encrypt flow did not finish")
 				}
@@ -299,6 +308,11 @@ func demoFlows() []demoFlow {
 				return []string{fmt.Sprintf("plaintext: %q (the bid encrypted in the previous flow)", *o.Plaintext)}, nil
 			},
 		},
+		sealFlow("the tendering agency seals the contract PDF as a standard detached CMS (an RSA one pdfsig checks too)",
+			"rsa-org", 1, pdfsign.ShapeCMS, 3.5, 11.8),
+		sealFlow("张三 adds a personal seal the way the guide's apps sign: a PKCS#7 with the file hash attached",
+			"sm2-person", 2, pdfsign.ShapeP7Hash, 13.5, 12.2),
+		revokeFlow(),
 	}
 }
 
@@ -345,7 +359,7 @@ func (d *demo) runFlows(ctx context.Context, flows []demoFlow) int {
 
 func (d *demo) runFlow(ctx context.Context, f demoFlow) error {
 	say := func(who, format string, a ...any) { fmt.Fprintf(d.out, "%-15s %s\n", who, fmt.Sprintf(format, a...)) }
-	msg, err := f.message(d)
+	msg, err := f.message(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -385,7 +399,8 @@ func (d *demo) runFlow(ctx context.Context, f demoFlow) error {
 	}
 	say("phone", "the %s app (account %s) holding %s's %s certificate scans it:", "CA", devAppAccount, leaf.CommonName, strings.ToUpper(leaf.Algorithm))
 	app := &phone.App{Account: devAppAccount, Secret: devAppSecret, Identity: id, HTTP: &http.Client{Timeout: 30 * time.Second},
-		Report: func(s phone.Step) { fmt.Fprintf(d.out, "    %-19s %s\n", s.Name, s.Detail) }}
+		Options: f.phone,
+		Report:  func(s phone.Step) { fmt.Fprintf(d.out, "    %-19s %s\n", s.Name, s.Detail) }}
 	side := make(chan error, 1)
 	sctx, stopSide := context.WithCancel(ctx)
 	defer stopSide()
@@ -441,8 +456,13 @@ func (d *demo) printTryIt() {
   curl -s -X POST '%[1]s/getCaMessageResult' --data 'guid=GUID&token=TOKEN'
   curl -s -H 'Authorization: Bearer TOKEN' '%[1]s/api/v1/operations/GUID'
 
-Other certificates (organisations, RSA, expired, revoked, untrusted) are in %[9]s.
-`, u, devSystemAccount, devSystemSecret, demoCity, devAppAccount, devAppSecret, pfx, d.pki.Password, filepath.Join(d.pki.Dir, "leaves"))
+Other certificates (organisations, RSA, expired, revoked, untrusted) are in %[9]s;
+each has seals at the seal company %[10]q (this server's /api/getSeal), so the seal flow
+(三.5: getSealImg, POST /api/v1/pdf/prepare with the guid, the app, complete) works with
+any of them: README.md, "Seal flow with curl". The sealed contracts are in %[11]s
+(pdfsig checks the RSA seal; scansign pdf verify --trust %[12]s checks both).
+`, u, devSystemAccount, devSystemSecret, demoCity, devAppAccount, devAppSecret, pfx, d.pki.Password, filepath.Join(d.pki.Dir, "leaves"),
+		devSealCompany, d.dir, d.pki.TrustDir)
 }
 
 func randomNonce() (string, error) {

@@ -25,7 +25,8 @@ func TestDemoOnce(t *testing.T) {
 	}
 	s := out.String()
 	for _, want := range []string{
-		"━━ 1/4 登录 login", "━━ 2/4 签名 sign", "━━ 3/4 加密 encrypt", "━━ 4/4 解密 decrypt",
+		"━━ 1/7 登录 login", "━━ 2/7 签名 sign", "━━ 3/7 加密 encrypt", "━━ 4/7 解密 decrypt",
+		"━━ 5/7 签章 seal (cms)", "━━ 6/7 签章 seal (p7hash)", "━━ 7/7 撤章 revoke",
 		"█▀", // the QR code, drawn
 		`{"guid":"`, "张三's SM2 certificate scans it",
 		"✓ logged in as 张三 (个人证书 person)",
@@ -33,6 +34,17 @@ func TestDemoOnce(t *testing.T) {
 		"over exactly the message the trading system asked to sign",
 		"✓ certificate of 张三", "envelope of",
 		`plaintext: "投标报价 1,234,567.00 元（开标前保密）"`,
+		// 签章: the seal company's seals through getSealImg, prepare moving
+		// the operation to 4, the phone signing, complete and verify.
+		`getSealImg → the relay asked seal company "dev": 合肥示例招标代理有限公司公章 4.2×4.2 cm`,
+		"stored in the operation (status 4): the app signs the prepared signed attributes, raw",
+		"stored in the operation (status 4): the app signs a PKCS#7 over the hash",
+		"✓ sealed by 合肥示例招标代理有限公司 (机构证书 organisation)", "✓ sealed by 张三 (个人证书 person)",
+		"✓ Seal1 on page 1 by 合肥示例招标代理有限公司 (adbe.pkcs7.detached, SHA-256): intact, signature verified, signer trusted; covers its revision; later changes only add signatures",
+		"✓ Seal2 on page 1 by 张三 (scansign.pkcs7.hash, SM3): intact, signature verified, signer trusted; covers the whole document",
+		// 撤章: the latest seal back, byte for byte.
+		"the latest, Seal2 by 张三, can be taken back", "✓ take-back signed by 张三",
+		"Seal2 removed; the PDF is byte for byte the one before it",
 		"Every flow verified.",
 	} {
 		if !strings.Contains(s, want) {
@@ -106,7 +118,7 @@ func TestDemoFlowAlongside(t *testing.T) {
 	defer func() { d.stop(); os.RemoveAll(d.dir) }()
 	seal := demoFlow{
 		title: "签章 seal", story: "a company seals a PDF", typ: phone.TypeSeal, certType: 1, leaf: "sm2-org",
-		message: func(*demo) (string, error) { return "f7c54891-adad-4f32-9994-83d70a7204a2", nil },
+		message: func(context.Context, *demo) (string, error) { return "f7c54891-adad-4f32-9994-83d70a7204a2", nil },
 		alongside: func(ctx context.Context, d *demo, tok, guid string) error {
 			for {
 				r, err := d.c.GetCaMessageResult(ctx, tok, guid)

@@ -15,6 +15,7 @@ import (
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/internal/pgtest"
+	"github.com/scansign/scansign/pdfsign"
 	"github.com/scansign/scansign/phone"
 	"github.com/scansign/scansign/relay"
 	"github.com/scansign/scansign/relay/client"
@@ -140,16 +141,21 @@ func newEnv(t testing.TB, st store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := relay.NewResults(svc, verify.New(trust, verify.Options{Now: clk.Now}))
+	verifier := verify.New(trust, verify.Options{Now: clk.Now})
+	results, err := relay.NewResults(svc, verifier)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The routes as `scansign serve` mounts them: the guide's endpoints,
+	// the results API, and the PDF seal API storing hashes through the
+	// relay's sink.
 	r := chi.NewRouter()
 	svc.Mount(r)
 	r.Route("/api/v1", func(api chi.Router) {
 		api.Use(svc.RequireSystem)
 		results.Mount(api)
 	})
+	r.With(svc.RequireSystem).Handle("/api/v1/pdf/*", pdfsign.NewHandler(pdfsign.HandlerOptions{Verifier: verifier, Sink: svc.PDFHashSink()}))
 	srv := httptest.NewServer(r)
 	t.Cleanup(func() { srv.Close(); st.Close() })
 	return &env{t: t, clock: clk, svc: svc, srv: srv, c: client.New(srv.URL, srv.Client()), pki: m}
@@ -167,6 +173,12 @@ func (e *env) identity(leaf string) *certs.Identity {
 		e.t.Fatal(err)
 	}
 	return id
+}
+
+// leafChain is the PEM file of a leaf with its issuing CA.
+func (e *env) leafChain(leaf string) string {
+	l, _ := e.pki.Leaf(leaf)
+	return l.ChainPath
 }
 
 func (e *env) serial(leaf string) string {

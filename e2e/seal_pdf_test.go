@@ -60,7 +60,6 @@ func TestSealAndRevokeAPDF(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e.t = t
-				id := e.identity(tc.leaf)
 				trust, err := certs.LoadTrustStore(e.pki.TrustDir, certs.TrustOptions{})
 				if err != nil {
 					t.Fatal(err)
@@ -84,25 +83,25 @@ func TestSealAndRevokeAPDF(t *testing.T) {
 				if err := e.c.SaveCaMessageResult(ctx, tok, client.SaveRequest{GUID: guid, Status: phone.StatusSealCert}); err != nil {
 					t.Fatal(err)
 				}
-				var prepared bytes.Buffer
-				p, err := pdfsign.Prepare(ctx, bytes.NewReader(original), int64(len(original)), pdfsign.PrepareRequest{
-					Seal:      pdfsign.SealImage{Image: sealPNG, Width: 4, Height: 4, Name: "合同专用章"},
-					Placement: pdfsign.Placement{Page: 1, X: 12, Y: 20},
-					Shape:     tc.shape, Signer: id.Certificate, Chain: id.Chain,
-				}, &prepared)
+				// Step 9 through the PDF API: prepare with the guid stores the
+				// hash and what to sign in the operation (status 4) through the
+				// relay's sink, as the phone expects to find them.
+				certPEM, err := os.ReadFile(e.leafChain(tc.leaf))
 				if err != nil {
 					t.Fatal(err)
 				}
-				hash := p.DigestHex()
-				var extMsg *string
-				if tc.shape == pdfsign.ShapeCMS {
-					b, _ := json.Marshal(map[string]string{"shape": "cms", "digestAlgorithm": string(p.DigestAlgorithm),
-						"toSign": base64.StdEncoding.EncodeToString(p.SignedAttributes)})
-					extMsg = ptr(string(b))
-				}
-				if err := e.c.SaveCaMessageResult(ctx, tok, client.SaveRequest{GUID: guid, Status: phone.StatusSealHash, Value: &hash, ExtMessage: extMsg}); err != nil {
+				p, err := e.c.PDFPrepare(ctx, tok, client.PDFPrepareRequest{
+					PDF: original, SealImg: base64.StdEncoding.EncodeToString(sealPNG), Width: 4, Height: 4, SignName: "合同专用章",
+					Page: 1, X: 12, Y: 20, Shape: string(tc.shape), Cert: string(certPEM), GUID: guid,
+				})
+				if err != nil {
 					t.Fatal(err)
 				}
+				if p.GUID != guid {
+					t.Fatalf("prepare stored the hash into %q", p.GUID)
+				}
+				prepared := bytes.NewBuffer(p.PDF)
+				signedAttrs, _ := base64.StdEncoding.DecodeString(p.SignedAttributes)
 				if err := <-appDone; err != nil {
 					t.Fatalf("app: %v", err)
 				}
@@ -119,7 +118,7 @@ func TestSealAndRevokeAPDF(t *testing.T) {
 				sig, _ := base64.StdEncoding.DecodeString(answer.SignStr)
 				var sealed bytes.Buffer
 				done, err := pdfsign.Complete(ctx, bytes.NewReader(prepared.Bytes()), int64(prepared.Len()),
-					pdfsign.Answer{Signature: sig, Cert: []byte(answer.PubCert), SignedAttributes: p.SignedAttributes},
+					pdfsign.Answer{Signature: sig, Cert: []byte(answer.PubCert), SignedAttributes: signedAttrs},
 					pdfsign.CompleteOptions{Verifier: verifier, CertType: certs.CertTypeOrganisation}, &sealed)
 				if err != nil {
 					t.Fatalf("complete: %v", err)

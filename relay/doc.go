@@ -10,6 +10,15 @@
 // Operation for a Principal, and move it with Transition, the one method every
 // status change goes through, checked against the table in status.go.
 //
+// Built on that API, beside the Service: SealImages serves the guide's
+// /getSealImg (二.2.8), asking the seal company the app named (package
+// seal/client) and moving a seal operation to 5; PDFHashSink is how the PDF
+// seal API's prepare (package pdfsign) puts the hash to sign into a seal
+// operation, moving it to 4; Results is the one-call results API. Failures
+// to get seals have their own invokeCodes (422 unknown seal company, 424 no
+// seals, 502 seal company down or answering an error, 504 no answer in
+// time), listed with the others in errors.go.
+//
 // Tokens are UUID v4 text (122 random bits; the guide's examples are UUIDs
 // and existing clients may assume the shape), stored only as their SHA-256,
 // so a copy of the store holds no usable token.

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/scansign/scansign/relay/client"
+)
+
+// apiCall sends body to an /api/v1 route with a bearer token and returns
+// the HTTP status and the JSON answer.
+func apiCall(t *testing.T, url, token, contentType string, body io.Reader) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func systemToken(t *testing.T, base string) string {
+	t.Helper()
+	tok, err := client.New(base, nil).GrantToken(context.Background(), devSystemAccount, devSystemSecret, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// multipartPDF is a PDF API request body: the PDF as the part "pdf".
+func multipartPDF(t *testing.T, pdf []byte, fields map[string]string) (string, *bytes.Buffer) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	w, _ := mw.CreateFormFile("pdf", "a.pdf")
+	w.Write(pdf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	mw.Close()
+	return mw.FormDataContentType(), &b
+}
+
+// TestServeWithoutTrust: serve starts without --trust, says so, serves the
+// guide's endpoints (with /getSealImg and, in dev, /api/getSeal), and
+// answers every verifying route 503 with what to configure, after the
+// token check.
+func TestServeWithoutTrust(t *testing.T) {
+	srv := startServe(t, "--dev", "--data", t.TempDir())
+	if !strings.Contains(srv.log.String(), "no trust directory (--trust)") {
+		t.Fatalf("no warning in the log:\n%s", srv.log.String())
+	}
+	tok := systemToken(t, srv.url)
+	for _, path := range []string{"/api/v1/verify", "/api/v1/certs/inspect", "/api/v1/envelope/encrypt", "/api/v1/pdf/prepare",
+		"/api/v1/operations/9b2f1a44-7c1e-4d55-8a5e-2f0c7a1b3d9e"} {
+		code, m := apiCall(t, srv.url+path, tok, "application/json", strings.NewReader("{}"))
+		if code != http.StatusServiceUnavailable || m["invokeCode"] != float64(503) || !strings.Contains(m["failMessage"].(string), "--trust") {
+			t.Errorf("%s: %d %v", path, code, m)
+		}
+		if code, _ := apiCall(t, srv.url+path, "", "application/json", strings.NewReader("{}")); code != http.StatusUnauthorized {
+			t.Errorf("%s without a token: %d", path, code)
+		}
+	}
+	code, m, _ := getJSON(t, srv.url+"/getSealImg?guid=nope&token="+tok)
+	if code != 200 || m["invokeCode"] != float64(400) {
+		t.Errorf("/getSealImg: %d %v", code, m)
+	}
+	resp, err := http.Post(srv.url+"/api/getSeal", "application/x-www-form-urlencoded",
+		strings.NewReader("caSerialId=FFFF&accountName="+devSealAccount+"&password="+devSealPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var seal map[string]any
+	json.NewDecoder(resp.Body).Decode(&seal)
+	if seal["code"] != "404" || seal["message"] != "该证书没有有效的印章" {
+		t.Errorf("/api/getSeal: %v", seal)
+	}
+}
+
+// TestServeTrustReloadOnSIGHUP: SIGHUP re-reads the trust directory; a
+// reload that fails (no root left) keeps the old set and says so; one that
+// works takes effect at once.
+func TestServeTrustReloadOnSIGHUP(t *testing.T) {
+	m := vInitPKI(t)
+	trust := t.TempDir()
+	for _, f := range []string{"rsa-root.pem", "rsa-issuing.pem", "sm2-root.pem", "sm2-issuing.pem"} {
+		copyFile(t, filepath.Join(m.TrustDir, f), filepath.Join(trust, f))
+	}
+	srv := startServe(t, "--dev", "--data", t.TempDir(), "--trust", trust)
+	tok := systemToken(t, srv.url)
+	leaf, _ := m.Leaf("rsa-org")
+	pem, _ := os.ReadFile(leaf.CertPath)
+	inspect := func() map[string]any {
+		body, _ := json.Marshal(map[string]string{"cert": string(pem)})
+		code, res := apiCall(t, srv.url+"/api/v1/certs/inspect", tok, "application/json", bytes.NewReader(body))
+		if code != 200 {
+			t.Fatalf("inspect: %d %v", code, res)
+		}
+		return res
+	}
+	if r := inspect(); r["valid"] != true {
+		t.Fatalf("before: %v", r)
+	}
+	hup := func(wantLog string) {
+		t.Helper()
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(srv.log.String(), wantLog); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log:\n%s", wantLog, srv.log.String())
+			}
+		}
+	}
+	// Roots gone: the reload fails and the old set stays.
+	for _, f := range []string{"rsa-root.pem", "sm2-root.pem"} {
+		os.Rename(filepath.Join(trust, f), filepath.Join(trust, f+".off"))
+	}
+	hup(`"msg":"trust store reload failed: keeping the previous set"`)
+	if r := inspect(); r["valid"] != true {
+		t.Fatalf("after a failed reload: %v", r)
+	}
+	// Only the SM2 root back: the RSA certificate is no longer trusted.
+	os.Rename(filepath.Join(trust, "sm2-root.pem.off"), filepath.Join(trust, "sm2-root.pem"))
+	hup(`"msg":"trust store reloaded"`)
+	if r := inspect(); r["valid"] != false || r["reason"] != "untrusted" {
+		t.Fatalf("after reloading without the RSA root: %v", r)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServePDFLimits: the PDF API has its own body limit, neither bound by
+// the guide endpoints' (far smaller) one nor above its own.
+func TestServePDFLimits(t *testing.T) {
+	m := vInitPKI(t)
+	pdf, err := os.ReadFile(filepath.Join("..", "..", "testdata", "pdf", "gs-many-pages.pdf")) // 19 KB
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServe(t, "--dev", "--data", t.TempDir(), "--trust", m.TrustDir, "--body-limit", "4KiB", "--pdf-max-bytes", "64KiB")
+	tok := systemToken(t, srv.url)
+	ct, body := multipartPDF(t, pdf, nil)
+	if code, res := apiCall(t, srv.url+"/api/v1/pdf/seals", tok, ct, body); code != 200 || res["invokeCode"] != float64(1) {
+		t.Fatalf("a 19 KB PDF with a 4 KiB relay body limit: %d %v", code, res)
+	}
+	big := append(append([]byte{}, pdf...), bytes.Repeat([]byte("%"), 70<<10)...)
+	ct, body = multipartPDF(t, big, nil)
+	if code, res := apiCall(t, srv.url+"/api/v1/pdf/seals", tok, ct, body); code != http.StatusRequestEntityTooLarge || res["invokeCode"] != float64(413) {
+		t.Fatalf("an 89 KB PDF with a 64 KiB PDF limit: %d %v", code, res)
+	}
+	// The guide's endpoints keep their own limit.
+	resp, err := http.Post(srv.url+"/grantToken", "application/x-www-form-urlencoded", strings.NewReader("accountName=x&password="+strings.Repeat("y", 8<<10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g map[string]any
+	json.NewDecoder(resp.Body).Decode(&g)
+	resp.Body.Close()
+	if g["invokeCode"] != float64(413) {
+		t.Fatalf("an 8 KiB grantToken with a 4 KiB limit: %v", g)
+	}
+}
+
+// TestWithDeadlines: a request given its own deadlines outlives the
+// server's read timeout while its body trickles in; without them it is
+// cut off.
+func TestWithDeadlines(t *testing.T) {
+	read := func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestTimeout)
+			return
+		}
+		io.WriteString(w, strings.Repeat("x", int(n)))
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/long", withDeadlines(10*time.Second)(http.HandlerFunc(read)))
+	mux.HandleFunc("/short", read)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	slowly := func(path string) (int, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			for i := 0; i < 8; i++ {
+				pw.Write([]byte("0123456789"))
+				time.Sleep(100 * time.Millisecond)
+			}
+			pw.Close()
+		}()
+		resp, err := http.Post(srv.URL+path, "application/octet-stream", pr)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return len(b), err
+	}
+	if n, err := slowly("/long"); err != nil || n != 80 {
+		t.Fatalf("with its own deadlines: %d bytes, %v", n, err)
+	}
+	if n, err := slowly("/short"); err == nil && n == 80 {
+		t.Fatal("the server's read timeout did not cut the slow request off; the test proves nothing")
+	}
+}
+
+// TestServePathPrefixAPIs: under --path-prefix the /api/v1 routes that
+// route on their full paths (verification, PDF) and /getSealImg answer
+// there.
+func TestServePathPrefixAPIs(t *testing.T) {
+	m := vInitPKI(t)
+	srv := startServe(t, "--dev", "--data", t.TempDir(), "--trust", m.TrustDir, "--path-prefix", "/scan")
+	tok := systemToken(t, srv.url+"/scan")
+	leaf, _ := m.Leaf("sm2-person")
+	pem, _ := os.ReadFile(leaf.CertPath)
+	body, _ := json.Marshal(map[string]string{"cert": string(pem)})
+	if code, r := apiCall(t, srv.url+"/scan/api/v1/certs/inspect", tok, "application/json", bytes.NewReader(body)); code != 200 || r["valid"] != true {
+		t.Fatalf("inspect under the prefix: %d %v", code, r)
+	}
+	pdf, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "pdf", "gs-basic.pdf"))
+	ct, mb := multipartPDF(t, pdf, nil)
+	if code, r := apiCall(t, srv.url+"/scan/api/v1/pdf/verify", tok, ct, mb); code != 200 || r["invokeCode"] != float64(1) {
+		t.Fatalf("pdf verify under the prefix: %d %v", code, r)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.url+"/scan/api/v1/operations/9b2f1a44-7c1e-4d55-8a5e-2f0c7a1b3d9e", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]any
+	json.NewDecoder(resp.Body).Decode(&r)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || r["failMessage"] != "授权码尚未绑定操作，只能用于调用 initMessage" {
+		t.Fatalf("results under the prefix (token bound to no operation): %d %v", resp.StatusCode, r)
+	}
+	code, r, _ := getJSON(t, srv.url+"/scan/getSealImg?guid=nope&token="+tok)
+	if code != 200 || r["invokeCode"] != float64(400) {
+		t.Fatalf("/scan/getSealImg: %d %v", code, r)
+	}
+	if code, _ := apiCall(t, srv.url+"/api/v1/certs/inspect", tok, "application/json", bytes.NewReader(body)); code != http.StatusNotFound {
+		t.Fatalf("outside the prefix: %d", code)
+	}
+}

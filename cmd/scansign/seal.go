@@ -700,12 +700,11 @@ func loadSealServeConfig(args []string, getenv func(string) string, stderr io.Wr
 		if !isLoopback(cfg.Listen) {
 			return nil, fmt.Errorf("--dev listens on loopback only (its account is public); %q is not a loopback address", cfg.Listen)
 		}
-		// The password is public: a slow hash would only slow the dev loop.
-		hash, err := service.HashPasswordIterations(devSealPassword, 10_000)
+		acc, err := devSealServiceAccount()
 		if err != nil {
 			return nil, err
 		}
-		cfg.Accounts = append(cfg.Accounts, service.Account{Name: devSealAccount, PasswordHash: hash})
+		cfg.Accounts = append(cfg.Accounts, acc)
 	}
 	if len(cfg.Accounts) == 0 {
 		return nil, errors.New("no seal service accounts configured. Create one with\n\n" +

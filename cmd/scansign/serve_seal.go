@@ -77,7 +77,8 @@ func parseSealCompanyFlag(s string) (sealclient.Company, error) {
 }
 
 // devSealServiceAccount is the documented dev account of the seal service
-// (the one `seal serve --dev` has), hashed cheaply: its password is public.
+// that `seal serve --dev` and `serve --dev` add, hashed cheaply: its
+// password is public, and a slow hash would only slow the dev loop.
 func devSealServiceAccount() (service.Account, error) {
 	hash, err := service.HashPasswordIterations(devSealPassword, 10_000)
 	return service.Account{Name: devSealAccount, PasswordHash: hash}, err

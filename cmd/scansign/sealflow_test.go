@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -92,40 +93,64 @@ func transitions(t *testing.T, log, guid string) []string {
 	return out
 }
 
-// TestSealFlowWithApp is the guide's 三.5 end to end over two real servers
-// — the relay (`serve --dev`) and a seal company (`seal serve --dev`) it
-// calls by the code the app names — with `scansign app` as the phone and
-// this test as the seal control: the operation goes 0→1→2→5→4→2, the seals
-// come from the company, the hash goes in through the PDF API, and the
-// completed PDF verifies.
+// TestSealFlowWithApp is the guide's 三.5 and 三.6 end to end over two real
+// servers — the relay (`serve --dev`) and a seal company (`seal serve
+// --dev`) it calls by the code the app names — with `scansign app` as the
+// phone and this test as the seal control, in both shapes: the operation
+// goes 0→1→2→5→4→2, the seals come from the company, the hash goes in
+// through the PDF API, the completed PDF verifies, and a revoke operation
+// signed by the app takes the seal back to the original bytes.
 func TestSealFlowWithApp(t *testing.T) {
 	s := newSealSetup(t, "anhui-seal")
+	for _, tc := range []struct {
+		leaf, shape string
+		certType    int
+	}{
+		{"sm2-org", "cms", 1},    // the app signs prepared signed attributes raw
+		{"rsa-org", "p7hash", 0}, // the guide's PKCS#7 over the hash
+	} {
+		t.Run(tc.leaf+" "+tc.shape, func(t *testing.T) {
+			leaf, _ := s.pki.Leaf(tc.leaf)
+			original := demoPDF()
+			sealed := s.sealWithApp(t, leaf, tc.shape, tc.certType, original)
+			back := s.revokeWithApp(t, leaf, sealed)
+			if !bytes.Equal(back, original) {
+				t.Fatal("the revoked PDF is not the original")
+			}
+		})
+	}
+}
+
+// app runs `scansign app` on an operation in the background.
+func (s *sealSetup) app(leaf *devpki.Leaf, guid string) <-chan appResult {
+	qr := fmt.Sprintf(`{"guid":%q,"url":%q,"city":"P3401000001"}`, guid, s.relay.url)
+	done := make(chan appResult, 1)
+	go func() {
+		code, out, errOut := appRun("--qr", qr, "--seal-company", "anhui-seal", "--account", devAppAccount, "--secret", devAppSecret,
+			"--pfx", leaf.PFXPath, "--pfx-password", leaf.PFXPass, "--timeout", "1m")
+		done <- appResult{code, out, errOut}
+	}()
+	return done
+}
+
+type appResult struct {
+	code     int
+	out, err string
+}
+
+func (s *sealSetup) sealWithApp(t *testing.T, leaf *devpki.Leaf, shape string, certType int, original []byte) []byte {
+	t.Helper()
 	ctx := context.Background()
 	c := client.New(s.relay.url, nil)
-	tok, err := c.GrantToken(ctx, devSystemAccount, devSystemSecret, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	original := demoPDF()
-	guid, err := c.InitMessage(ctx, tok, client.InitMessageRequest{Type: 5, Message: fileHash(original), Title: "xx 系统签章", CertType: 1})
+	tok := systemToken(t, s.relay.url)
+	guid, err := c.InitMessage(ctx, tok, client.InitMessageRequest{Type: 5, Message: fileHash(original), Title: "xx 系统签章", CertType: certType})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r, err := c.GetCaMessageResult(ctx, tok, guid); err != nil || r.Status != 0 {
 		t.Fatalf("before the scan: %+v %v", r, err)
 	}
-	leaf, _ := s.pki.Leaf("sm2-org")
-	qr := fmt.Sprintf(`{"guid":%q,"url":%q,"city":"P3401000001"}`, guid, s.relay.url)
-	type result struct {
-		code     int
-		out, err string
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, out, errOut := appRun("--qr", qr, "--seal-company", "anhui-seal", "--account", devAppAccount, "--secret", devAppSecret,
-			"--pfx", leaf.PFXPath, "--pfx-password", leaf.PFXPass, "--timeout", "1m")
-		done <- result{code, out, errOut}
-	}()
+	done := s.app(leaf, guid)
 
 	// The seal control waits for the app's seal company (status 2) …
 	var r client.Result
@@ -149,10 +174,14 @@ func TestSealFlowWithApp(t *testing.T) {
 		t.Fatalf("the seal company saw no getSeal:\n%s", s.company.log.String())
 	}
 	// … places one on the PDF and hands the hash to the app (4) …
-	chain, _ := os.ReadFile(leaf.ChainPath)
-	p, err := c.PDFPrepare(ctx, tok, client.PDFPrepareRequest{PDF: original, SealImg: seals[0].Img, SignWidth: seals[0].SignWidth,
-		SignHeight: seals[0].SignHeight, Page: 1, X: 3, Y: 12, Cert: string(chain), GUID: guid})
-	if err != nil || p.GUID != guid || p.Shape != "cms" {
+	req := client.PDFPrepareRequest{PDF: original, SealImg: seals[0].Img, SignWidth: seals[0].SignWidth,
+		SignHeight: seals[0].SignHeight, Page: 1, X: 3, Y: 12, Shape: shape, GUID: guid}
+	if shape == "cms" {
+		chain, _ := os.ReadFile(leaf.ChainPath)
+		req.Cert = string(chain)
+	}
+	p, err := c.PDFPrepare(ctx, tok, req)
+	if err != nil || p.GUID != guid || p.Shape != shape {
 		t.Fatalf("prepare: %+v %v", p, err)
 	}
 	// … the app signs and saves (2) …
@@ -167,17 +196,48 @@ func TestSealFlowWithApp(t *testing.T) {
 	// … and the control merges the signature into the PDF.
 	var v struct{ SignStr, PubCert string }
 	json.Unmarshal([]byte(*final.Value), &v)
-	sealed, err := c.PDFComplete(ctx, tok, client.PDFCompleteRequest{PDF: p.PDF, SignStr: v.SignStr, PubCert: v.PubCert, SignedAttributes: p.SignedAttributes})
-	if err != nil || sealed.Signer == nil || sealed.Signer.Serial != leaf.Serial {
-		t.Fatalf("complete: %+v %v", sealed, err)
+	done2, err := c.PDFComplete(ctx, tok, client.PDFCompleteRequest{PDF: p.PDF, SignStr: v.SignStr, PubCert: v.PubCert, SignedAttributes: p.SignedAttributes})
+	if err != nil || done2.Signer == nil || done2.Signer.Serial != leaf.Serial {
+		t.Fatalf("complete: %+v %v", done2, err)
 	}
-	rep, err := c.PDFVerify(ctx, tok, sealed.PDF)
-	if err != nil || !rep.Valid || len(rep.Signatures) != 1 || !rep.Signatures[0].CoversDocument {
+	rep, err := c.PDFVerify(ctx, tok, done2.PDF)
+	if err != nil || !rep.Valid || len(rep.Signatures) != 1 || !rep.Signatures[0].CoversDocument || string(rep.Signatures[0].Shape) != shape {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
 	if got := strings.Join(transitions(t, s.relay.log.String(), guid), " "); got != "0→1 1→2 2→5 5→4 4→2" {
 		t.Fatalf("the operation went %s", got)
 	}
+	return done2.PDF
+}
+
+// revokeWithApp is 三.6: the control lists the seals, starts a revoke
+// operation on the latest one's hash, the app signs it, and the PDF API
+// takes the seal back.
+func (s *sealSetup) revokeWithApp(t *testing.T, leaf *devpki.Leaf, sealed []byte) []byte {
+	t.Helper()
+	ctx := context.Background()
+	c := client.New(s.relay.url, nil)
+	tok := systemToken(t, s.relay.url)
+	list, err := c.PDFSeals(ctx, tok, sealed)
+	if err != nil || len(list) != 1 || !list[0].Revocable {
+		t.Fatalf("seals: %+v %v", list, err)
+	}
+	guid, err := c.InitMessage(ctx, tok, client.InitMessageRequest{Type: 6, Message: list[0].Hash, Title: "xx 系统撤章"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := <-s.app(leaf, guid); res.code != exitOK {
+		t.Fatalf("app, revoke: exit %d\n%s%s", res.code, res.out, res.err)
+	}
+	final, err := c.OperationResult(ctx, tok, guid)
+	if err != nil || final.Outcome == nil || !final.Outcome.Valid || !final.Outcome.Verification.ContentChecked {
+		t.Fatalf("results, revoke: %+v %v", final, err)
+	}
+	back, err := c.PDFRevoke(ctx, tok, sealed, *final.Value, "")
+	if err != nil || back.FieldName != list[0].FieldName {
+		t.Fatalf("revoke: %+v %v", back, err)
+	}
+	return back.PDF
 }
 
 // TestGuideSealCurlExamples runs the guide's 三.5 curl examples for steps

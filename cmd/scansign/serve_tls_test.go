@@ -60,7 +60,30 @@ func TestServeTLS(t *testing.T) {
 	pool.AddCert(parsed)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	c := client.New(strings.Replace(srv.url, "http://", "https://", 1), hc)
-	if _, err := c.GrantToken(context.Background(), devSystemAccount, devSystemSecret, ""); err != nil {
+	ctx := context.Background()
+	tok, err := c.GrantToken(ctx, devSystemAccount, devSystemSecret, "")
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The dev seal company is this server over HTTPS: getSealImg reaches
+	// it (and hears it has no seals for this serial) instead of failing
+	// the TLS handshake.
+	guid, err := c.InitMessage(ctx, tok, client.InitMessageRequest{Type: 5, Message: "hash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appTok, err := c.GrantToken(ctx, devAppAccount, devAppSecret, guid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, x := `{"signatureCompanyCode":"dev"}`, `{"caSerialId":"FFFF"}`
+	if _, err := c.GetInitMessage(ctx, appTok, guid); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SaveCaMessageResult(ctx, appTok, client.SaveRequest{GUID: guid, Status: 2, Value: &v, ExtMessage: &x}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetSealImg(ctx, tok, guid); client.Code(err) != 424 {
+		t.Fatalf("getSealImg through the dev seal company over HTTPS: %v", err)
 	}
 }

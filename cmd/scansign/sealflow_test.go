@@ -17,6 +17,7 @@ import (
 
 	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/relay/client"
+	sealstore "github.com/scansign/scansign/seal/store"
 )
 
 // sealCompany is `scansign seal serve --dev` running in-process on its own
@@ -58,12 +59,8 @@ type sealSetup struct {
 
 func newSealSetup(t *testing.T, code string) *sealSetup {
 	t.Helper()
-	pkiDir, sealData := t.TempDir(), t.TempDir()
-	if code, _, stderr := vrun("pki", "init", "--dir", pkiDir, "--dev-seals", "--data", sealData); code != exitOK {
-		t.Fatalf("pki init: %s", stderr)
-	}
-	m, err := devpki.Load(pkiDir)
-	if err != nil {
+	m, sealData := vInitPKI(t), t.TempDir()
+	if _, err := registerDevSeals(context.Background(), sealstore.Config{DataDir: sealData}, m); err != nil {
 		t.Fatal(err)
 	}
 	company := startSealCompany(t, sealData)

@@ -66,7 +66,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scansign demo: --listen %q: the demo serves on loopback only (its accounts are public)\n", *listen)
 		return exitUsage
 	}
-	d, err := startDemo(ctx, *listen, *verbose, stdout, stderr)
+	d, err := startDemo(ctx, demoOptions{listen: *listen, verbose: *verbose}, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "scansign demo: %v\n", err)
 		return exitUsage
@@ -144,10 +144,19 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// demoOptions are the demo's flags; pki, when set, is a dev PKI to use
+// instead of making one (tests share one: key generation is the slow part).
+type demoOptions struct {
+	listen  string
+	verbose bool
+	pki     *devpki.Manifest
+}
+
 // startDemo makes the temporary directory and the dev PKI, registers dev
 // seals for its certificates, and starts `serve --dev --trust PKI/trust`
 // on listen with serve's own configuration and server.
-func startDemo(ctx context.Context, listen string, verbose bool, stdout, stderr io.Writer) (*demo, error) {
+func startDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) (*demo, error) {
+	listen, verbose := opts.listen, opts.verbose
 	dir, err := os.MkdirTemp("", "scansign-demo-")
 	if err != nil {
 		return nil, err
@@ -173,9 +182,11 @@ func startDemo(ctx context.Context, listen string, verbose bool, stdout, stderr 
 		}
 	}()
 
-	fmt.Fprintf(d.out, "Making a development PKI (SM2 and RSA roots, CAs, people and companies) in %s …\n", dir)
-	if d.pki, err = devpki.Generate(filepath.Join(dir, "pki"), devpki.Options{}); err != nil {
-		return nil, err
+	if d.pki = opts.pki; d.pki == nil {
+		fmt.Fprintf(d.out, "Making a development PKI (SM2 and RSA roots, CAs, people and companies) in %s …\n", dir)
+		if d.pki, err = devpki.Generate(filepath.Join(dir, "pki"), devpki.Options{}); err != nil {
+			return nil, err
+		}
 	}
 	data := filepath.Join(dir, "data")
 	// What `pki init --dev-seals` does: the seal company "dev" (this

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/relay/client"
+	"github.com/scansign/scansign/seal"
 	sealstore "github.com/scansign/scansign/seal/store"
 )
 
@@ -59,10 +60,23 @@ type sealSetup struct {
 
 func newSealSetup(t *testing.T, code string) *sealSetup {
 	t.Helper()
+	// The two organisations get their dev seals (drawing all of them is
+	// slow under -race; `pki init --dev-seals` is tested on its own).
 	m, sealData := vInitPKI(t), t.TempDir()
-	if _, err := registerDevSeals(context.Background(), sealstore.Config{DataDir: sealData}, m); err != nil {
+	st, err := sealstore.Open(context.Background(), sealstore.Config{DataDir: sealData})
+	if err != nil {
 		t.Fatal(err)
 	}
+	var holders []seal.DevHolder
+	for _, h := range seal.DevHoldersFromManifest(m) {
+		if h.Label == "SM2-ORG" || h.Label == "RSA-ORG" {
+			holders = append(holders, h)
+		}
+	}
+	if added, err := seal.RegisterDevSeals(context.Background(), st, holders); err != nil || len(added) != 4 {
+		t.Fatalf("dev seals: %d, %v", len(added), err)
+	}
+	st.Close()
 	company := startSealCompany(t, sealData)
 	companyURL := strings.Replace(company.url, "http://", "http://"+devSealAccount+":"+devSealPassword+"@", 1) + "?timeout=3s"
 	relay := startServe(t, "--dev", "--data", t.TempDir(), "--trust", m.TrustDir, "--seal-company", code+"="+companyURL)

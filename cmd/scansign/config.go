@@ -20,22 +20,14 @@ import (
 )
 
 // Config is `scansign serve`'s configuration: the shape of the YAML file.
-// Server-wide settings sit at the top; each part of scansign has its own
-// section. A later part adds its section as a field here and its settings
-// in (*Config).settings, and gets file, environment and flag for free.
+// Server-wide settings (those `seal serve` shares, and the relay's public
+// URL and trusted proxies) sit at the top; each part of scansign has its
+// own section, with its settings in (*Config).settings, and so a key in
+// the file, an environment variable and a flag.
 type Config struct {
-	Listen          string        `yaml:"listen"`
-	TLSCert         string        `yaml:"tls_cert"`
-	TLSKey          string        `yaml:"tls_key"`
-	PublicURL       string        `yaml:"public_url"`
-	PathPrefix      string        `yaml:"path_prefix"`
-	Data            string        `yaml:"data"`
-	DatabaseURL     string        `yaml:"database_url"`
-	Dev             bool          `yaml:"dev"`
-	LogLevel        string        `yaml:"log_level"`
-	LogFormat       string        `yaml:"log_format"`
-	TrustedProxies  []string      `yaml:"trusted_proxies"`
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	ServerConfig   `yaml:",inline"`
+	PublicURL      string   `yaml:"public_url"`
+	TrustedProxies []string `yaml:"trusted_proxies"`
 
 	Relay RelayConfig `yaml:"relay"`
 	Trust TrustConfig `yaml:"trust"`
@@ -77,11 +69,7 @@ const (
 
 func defaultConfig() Config {
 	return Config{
-		Listen:          "127.0.0.1:8080",
-		Data:            "./data",
-		LogLevel:        "info",
-		LogFormat:       "text",
-		ShutdownTimeout: 20 * time.Second,
+		ServerConfig: defaultServerConfig("127.0.0.1:8080"),
 		Relay: RelayConfig{
 			OpTTL:        relay.DefaultOperationTTL,
 			TokenTTL:     relay.DefaultTokenTTL,
@@ -118,22 +106,15 @@ func (s setting) env() string {
 
 // settings lists every setting bound to c. Later parts append theirs.
 func (c *Config) settings() []setting {
-	all := []setting{
-		str("listen", "address to listen on, host:port", &c.Listen),
-		str("tls-cert", "TLS certificate chain (PEM); with --tls-key serves HTTPS as the guide asks", &c.TLSCert),
-		str("tls-key", "TLS private key (PEM)", &c.TLSKey),
+	all := c.ServerConfig.settings(serverWords{
+		storeFile: "relay.db", served: "the endpoints", prefixExample: "/scan",
+		dev: "the dev-system / dev-app accounts, the seal service with dev-seal, seal company \"dev\" (this server)",
+	})
+	all = append(all,
 		str("public-url", "手机扫码服务地址 put in QR payloads, e.g. https://relay.example.cn (include the path prefix)", &c.PublicURL),
-		str("path-prefix", "serve the endpoints under this path, e.g. /scan", &c.PathPrefix),
-		str("data", "data directory of the embedded store (DATA/relay.db)", &c.Data),
-		str("database-url", "PostgreSQL URL (postgres://…); when set, used instead of --data", &c.DatabaseURL),
-		boolean("dev", "development mode: the dev-system / dev-app accounts, the seal service with dev-seal, seal company \"dev\" (this server); loopback only", &c.Dev),
-		str("log-level", "debug, info, warn or error", &c.LogLevel),
-		str("log-format", "text or json", &c.LogFormat),
-		{flag: "trusted-proxies", usage: "CIDRs of reverse proxies whose X-Forwarded-For names the client (repeatable)",
+		setting{flag: "trusted-proxies", usage: "CIDRs of reverse proxies whose X-Forwarded-For names the client (repeatable)",
 			list: func(v []string) error { c.TrustedProxies = v; return nil }},
-		duration("shutdown-timeout", "how long to let in-flight requests finish on SIGTERM", &c.ShutdownTimeout),
-
-		{flag: "account", envName: "SCANSIGN_ACCOUNTS", usage: "relay account NAME:ROLE:SECRET_HASH, from 'scansign account add' (repeatable)",
+		setting{flag: "account", envName: "SCANSIGN_ACCOUNTS", usage: "relay account NAME:ROLE:SECRET_HASH, from 'scansign account add' (repeatable)",
 			list: func(v []string) error {
 				c.Relay.Accounts = nil
 				for _, s := range v {
@@ -145,7 +126,7 @@ func (c *Config) settings() []setting {
 				}
 				return nil
 			}},
-		{flag: "city", envName: "SCANSIGN_CITIES", usage: "platform table entry CODE=NAME for QR codes (repeatable; default: the guide's table)",
+		setting{flag: "city", envName: "SCANSIGN_CITIES", usage: "platform table entry CODE=NAME for QR codes (repeatable; default: the guide's table)",
 			list: func(v []string) error {
 				c.Relay.Cities = nil
 				for _, s := range v {
@@ -160,11 +141,11 @@ func (c *Config) settings() []setting {
 		duration("op-ttl", "operation lifetime after initMessage", &c.Relay.OpTTL),
 		duration("token-ttl", "token lifetime after grantToken", &c.Relay.TokenTTL),
 		duration("expired-grace", "how long expired operations are kept to answer 二维码已过期", &c.Relay.ExpiredGrace),
-		{flag: "body-limit", usage: "largest request body of the guide's endpoints (bytes, or with KiB/MiB)",
+		setting{flag: "body-limit", usage: "largest request body of the guide's endpoints (bytes, or with KiB/MiB)",
 			set: func(s string) error { return c.Relay.BodyLimit.parse(s) }},
-		{flag: "max-failures", usage: "failed grantToken attempts per account and client address before 429",
+		setting{flag: "max-failures", usage: "failed grantToken attempts per account and client address before 429",
 			set: func(s string) error { return setInt(&c.Relay.MaxFailures, s) }},
-	}
+	)
 	all = append(all, c.Trust.settings()...)
 	all = append(all, c.PDF.settings()...)
 	all = append(all, c.Seal.settings()...)
@@ -255,16 +236,29 @@ func (r *recorded) Set(s string) error {
 }
 func (r *recorded) IsBoolFlag() bool { return r.isBool }
 
-// loadConfig reads the configuration: defaults, then the YAML file
+// loadConfig reads serve's configuration: defaults, then the YAML file
 // (--config or SCANSIGN_CONFIG), then SCANSIGN_* environment variables,
 // then flags; each overrides the one before. getenv is os.Getenv outside
 // tests.
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	cfg := defaultConfig()
-	settings := cfg.settings()
-	fs := flag.NewFlagSet("scansign serve", flag.ContinueOnError)
+	if err := loadSettings("scansign serve", "SCANSIGN_CONFIG", &cfg, cfg.settings(), args, getenv, stderr); err != nil {
+		return nil, err
+	}
+	if err := cfg.finish(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// loadSettings fills cfg, which holds the defaults, with what the YAML file
+// (--config or the variable configEnv), the environment and the flags say,
+// each overriding the one before, setting by setting. `serve` and `seal
+// serve` both read their configuration this way.
+func loadSettings(command, configEnv string, cfg any, settings []setting, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML configuration file (also SCANSIGN_CONFIG)")
+	configPath := fs.String("config", "", "YAML configuration file ["+configEnv+"]")
 	given := make(map[string]*recorded, len(settings))
 	for _, s := range settings {
 		r := &recorded{isBool: s.bool}
@@ -272,72 +266,62 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (*C
 		fs.Var(r, s.flag, s.usage+" ["+s.env()+"]")
 	}
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: scansign serve [--config FILE] [flags]")
+		fmt.Fprintf(stderr, "usage: %s [--config FILE] [flags]\n", command)
 		fmt.Fprintln(stderr, "\nEvery setting is also an environment variable (in brackets) and a key of the YAML file;")
 		fmt.Fprintln(stderr, "a flag beats the environment, which beats the file, which beats the default.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 
 	path := *configPath
 	if path == "" {
-		path = getenv("SCANSIGN_CONFIG")
+		path = getenv(configEnv)
 	}
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
+			return fmt.Errorf("config: %w", err)
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(raw))
 		dec.KnownFields(true) // a misspelt key is an error, not a silent default
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("config %s: %w", path, err)
+		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("config %s: %w", path, err)
 		}
 	}
 	for _, s := range settings {
-		v := getenv(s.env())
-		if v == "" {
-			continue
-		}
-		var err error
-		if s.list != nil {
-			err = s.list(splitList(v))
-		} else {
-			err = s.set(v)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.env(), err)
-		}
-	}
-	for _, s := range settings {
-		r := given[s.flag]
-		if len(r.values) == 0 {
-			continue
-		}
-		var err error
-		if s.list != nil {
-			var all []string
-			for _, v := range r.values {
-				all = append(all, splitList(v)...)
+		if v := getenv(s.env()); v != "" {
+			if err := s.apply([]string{v}); err != nil {
+				return fmt.Errorf("%s: %w", s.env(), err)
 			}
-			err = s.list(all)
-		} else {
-			err = s.set(r.values[len(r.values)-1])
-		}
-		if err != nil {
-			return nil, fmt.Errorf("--%s: %w", s.flag, err)
 		}
 	}
-	if err := cfg.finish(); err != nil {
-		return nil, err
+	for _, s := range settings {
+		if r := given[s.flag]; len(r.values) > 0 {
+			if err := s.apply(r.values); err != nil {
+				return fmt.Errorf("--%s: %w", s.flag, err)
+			}
+		}
 	}
-	return &cfg, nil
+	return nil
+}
+
+// apply sets what one source gave: a list setting takes every value
+// (each comma-separated), a scalar the last.
+func (s setting) apply(values []string) error {
+	if s.list == nil {
+		return s.set(values[len(values)-1])
+	}
+	var all []string
+	for _, v := range values {
+		all = append(all, splitList(v)...)
+	}
+	return s.list(all)
 }
 
 func splitList(s string) []string {
@@ -352,19 +336,10 @@ func splitList(s string) []string {
 
 // finish applies --dev and checks what cannot work.
 func (c *Config) finish() error {
-	if c.PathPrefix != "" {
-		c.PathPrefix = "/" + strings.Trim(c.PathPrefix, "/")
-		if c.PathPrefix == "/" {
-			c.PathPrefix = ""
-		}
-	}
-	if (c.TLSCert == "") != (c.TLSKey == "") {
-		return errors.New("--tls-cert and --tls-key go together")
+	if err := c.ServerConfig.check(); err != nil {
+		return err
 	}
 	if c.Dev {
-		if !isLoopback(c.Listen) {
-			return fmt.Errorf("--dev listens on loopback only (its accounts are public); %q is not a loopback address", c.Listen)
-		}
 		c.Relay.Accounts = append(c.Relay.Accounts,
 			AccountConfig{Name: devSystemAccount, Role: string(relay.RoleSystem), SecretHash: relay.HashSecret(devSystemSecret)},
 			AccountConfig{Name: devAppAccount, Role: string(relay.RoleApp), SecretHash: relay.HashSecret(devAppSecret)})
@@ -396,20 +371,11 @@ func (c *Config) finish() error {
 			return fmt.Errorf("trusted proxy %q is not a CIDR prefix like 10.0.0.0/8", cidr)
 		}
 	}
-	switch c.LogFormat {
-	case "text", "json":
-	default:
-		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
-	}
 	if c.PublicURL == "" {
 		if host, _, err := net.SplitHostPort(c.Listen); err != nil || host == "" || host == "0.0.0.0" || host == "::" {
 			return fmt.Errorf("set --public-url: the QR codes must carry the address apps reach this server at, and %q does not say it", c.Listen)
 		}
-		scheme := "http"
-		if c.TLSCert != "" {
-			scheme = "https"
-		}
-		c.PublicURL = scheme + "://" + c.Listen + c.PathPrefix
+		c.PublicURL = c.selfURL()
 		c.publicURLDerived = true
 	}
 	return nil
@@ -424,27 +390,4 @@ func (c *Config) bound(addr net.Addr) {
 	if c.publicURLDerived {
 		c.PublicURL = c.selfURL()
 	}
-}
-
-// selfURL is this server's base URL as seen from this machine.
-func (c *Config) selfURL() string {
-	scheme := "http"
-	if c.TLSCert != "" {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Listen + c.PathPrefix
-}
-
-// isLoopback reports whether a listen address can only be reached from
-// this machine.
-func isLoopback(listen string) bool {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }

@@ -208,7 +208,7 @@ func startDemo(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) 
 		return nil, err
 	}
 	cfg.bound(ln.Addr())
-	log := newLogger(cfg, stderr)
+	log := newLogger(&cfg.ServerConfig, stderr)
 	if !verbose { // the dev-mode warning is the demo's premise; keep the screen for the flows
 		log = slog.New(slog.DiscardHandler)
 	}

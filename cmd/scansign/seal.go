@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"gopkg.in/yaml.v3"
 
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/sealimg"
@@ -581,125 +579,28 @@ func newSealService(c SealServiceConfig, st seal.Store, log *slog.Logger) (*serv
 
 // SealServeConfig is `scansign seal serve`'s configuration.
 type SealServeConfig struct {
-	Listen            string        `yaml:"listen"`
-	TLSCert           string        `yaml:"tls_cert"`
-	TLSKey            string        `yaml:"tls_key"`
-	PathPrefix        string        `yaml:"path_prefix"`
-	Data              string        `yaml:"data"`
-	DatabaseURL       string        `yaml:"database_url"`
-	Dev               bool          `yaml:"dev"`
-	LogLevel          string        `yaml:"log_level"`
-	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	ServerConfig      `yaml:",inline"`
 	SealServiceConfig `yaml:",inline"`
 }
 
 func (c *SealServeConfig) settings() []setting {
-	return sealEnv(append([]setting{
-		str("listen", "address to listen on, host:port", &c.Listen),
-		str("tls-cert", "TLS certificate chain (PEM); with --tls-key serves HTTPS", &c.TLSCert),
-		str("tls-key", "TLS private key (PEM)", &c.TLSKey),
-		str("path-prefix", "serve /api/getSeal under this path, e.g. /seal", &c.PathPrefix),
-		str("data", "data directory of the embedded store (DATA/seals.db)", &c.Data),
-		str("database-url", "PostgreSQL URL (postgres://…); when set, used instead of --data", &c.DatabaseURL),
-		boolean("dev", "development mode: adds the account dev-seal / dev-seal-secret; loopback only", &c.Dev),
-		str("log-level", "debug, info, warn or error", &c.LogLevel),
-		duration("shutdown-timeout", "how long to let in-flight requests finish on SIGTERM", &c.ShutdownTimeout),
-	}, c.SealServiceConfig.settings("")...))
+	return sealEnv(append(c.ServerConfig.settings(serverWords{
+		storeFile: "seals.db", served: "/api/getSeal", prefixExample: "/seal",
+		dev: "adds the account " + devSealAccount + " / " + devSealPassword,
+	}), c.SealServiceConfig.settings("")...))
 }
 
 // loadSealServeConfig reads defaults, then the YAML file (--config or
 // SCANSIGN_SEAL_CONFIG), then SCANSIGN_SEAL_* variables, then flags.
 func loadSealServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*SealServeConfig, error) {
-	cfg := SealServeConfig{Listen: "127.0.0.1:8090", Data: "./data", LogLevel: "info", ShutdownTimeout: 20 * time.Second,
-		SealServiceConfig: defaultSealServiceConfig()}
-	settings := cfg.settings()
-	fs := flag.NewFlagSet("scansign seal serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML configuration file [SCANSIGN_SEAL_CONFIG]")
-	given := make(map[string]*recorded, len(settings))
-	for _, s := range settings {
-		r := &recorded{isBool: s.bool}
-		given[s.flag] = r
-		fs.Var(r, s.flag, s.usage+" ["+s.env()+"]")
-	}
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: scansign seal serve [--config FILE] [flags]")
-		fmt.Fprintln(stderr, "\nEvery setting is also an environment variable (in brackets) and a key of the YAML file;")
-		fmt.Fprintln(stderr, "a flag beats the environment, which beats the file, which beats the default.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	cfg := SealServeConfig{ServerConfig: defaultServerConfig("127.0.0.1:8090"), SealServiceConfig: defaultSealServiceConfig()}
+	if err := loadSettings("scansign seal serve", "SCANSIGN_SEAL_CONFIG", &cfg, cfg.settings(), args, getenv, stderr); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	path := *configPath
-	if path == "" {
-		path = getenv("SCANSIGN_SEAL_CONFIG")
-	}
-	if path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("config %s: %w", path, err)
-		}
-	}
-	apply := func(s setting, values []string, from string) error {
-		var err error
-		if s.list != nil {
-			err = s.list(values)
-		} else {
-			err = s.set(values[len(values)-1])
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", from, err)
-		}
-		return nil
-	}
-	for _, s := range settings {
-		if v := getenv(s.env()); v != "" {
-			vals := []string{v}
-			if s.list != nil {
-				vals = splitList(v)
-			}
-			if err := apply(s, vals, s.env()); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for _, s := range settings {
-		if r := given[s.flag]; len(r.values) > 0 {
-			vals := r.values
-			if s.list != nil {
-				vals = nil
-				for _, v := range r.values {
-					vals = append(vals, splitList(v)...)
-				}
-			}
-			if err := apply(s, vals, "--"+s.flag); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		return nil, errors.New("--tls-cert and --tls-key go together")
-	}
-	if cfg.PathPrefix != "" {
-		cfg.PathPrefix = "/" + strings.Trim(cfg.PathPrefix, "/")
-		if cfg.PathPrefix == "/" {
-			cfg.PathPrefix = ""
-		}
+	if err := cfg.ServerConfig.check(); err != nil {
+		return nil, err
 	}
 	if cfg.Dev {
-		if !isLoopback(cfg.Listen) {
-			return nil, fmt.Errorf("--dev listens on loopback only (its account is public); %q is not a loopback address", cfg.Listen)
-		}
 		acc, err := devSealServiceAccount()
 		if err != nil {
 			return nil, err
@@ -724,12 +625,7 @@ func runSealServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "scansign seal serve: %v\n", err)
 		return exitUsage
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		fmt.Fprintf(stderr, "scansign seal serve: log level %q: want debug, info, warn or error\n", cfg.LogLevel)
-		return exitUsage
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(&cfg.ServerConfig, stderr)
 	if cfg.Dev {
 		log.Warn("DEVELOPMENT MODE: the documented account " + devSealAccount + " is enabled (its password is public); loopback only")
 	}
@@ -749,7 +645,16 @@ func runSealServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "scansign seal serve: %v\n", err)
 		return exitUsage
 	}
-	if err := serveSeal(ctx, ln, cfg, sealRoutes(cfg.PathPrefix, svc, st, log), log); err != nil {
+	hs := &http.Server{
+		Handler:           sealRoutes(cfg.PathPrefix, svc, st, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("seal service listening", "addr", ln.Addr().String(), "endpoint", cfg.PathPrefix+service.Path, "tls", cfg.TLSCert != "")
+	if err := runHTTP(ctx, hs, ln, &cfg.ServerConfig, log); err != nil {
 		log.Error("seal service stopped", "err", err)
 		return exitUsage
 	}
@@ -760,7 +665,7 @@ func runSealServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // the health probes.
 func sealRoutes(prefix string, svc http.Handler, st seal.Store, log *slog.Logger) http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, sealAccessLog(log))
+	r.Use(middleware.Recoverer, withRequestID, accessLog(log))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	r.Get("/readyz", func(w http.ResponseWriter, req *http.Request) {
 		ctx, cancel := context.WithTimeout(req.Context(), 3*time.Second)
@@ -774,51 +679,4 @@ func sealRoutes(prefix string, svc http.Handler, st seal.Store, log *slog.Logger
 	})
 	r.Handle(prefix+service.Path, svc)
 	return r
-}
-
-// sealAccessLog logs one line per request: never a body, never a query
-// (GET requests carry the password there).
-func sealAccessLog(log *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r)
-			log.Info("request", "method", r.Method, "path", r.URL.Path, "status", ww.Status(), "bytes", ww.BytesWritten(),
-				"duration", time.Since(start).Round(time.Microsecond).String(), "remote", r.RemoteAddr)
-		})
-	}
-}
-
-// serveSeal serves until ctx ends, then lets in-flight requests finish.
-func serveSeal(ctx context.Context, ln net.Listener, cfg *SealServeConfig, h http.Handler, log *slog.Logger) error {
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() {
-		if cfg.TLSCert != "" {
-			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
-		} else {
-			errc <- hs.Serve(ln)
-		}
-	}()
-	log.Info("seal service listening", "addr", ln.Addr().String(), "endpoint", cfg.PathPrefix+service.Path, "tls", cfg.TLSCert != "")
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,7 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "scansign serve: %v\n", err)
 		return exitUsage
 	}
-	log := newLogger(cfg, stderr)
+	log := newLogger(&cfg.ServerConfig, stderr)
 	// Listen first: with a port of 0 the bound address is what QR codes and
 	// the dev seal company must name.
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -163,7 +161,7 @@ func (s *server) close() {
 // routes builds the one router every HTTP surface hangs on.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(withRequestID, s.accessLog, s.recoverer)
+	r.Use(withRequestID, accessLog(s.log), s.recoverer)
 	if len(s.cfg.TrustedProxies) > 0 {
 		r.Use(middleware.ClientIPFromXFF(s.cfg.TrustedProxies...))
 	}
@@ -284,107 +282,8 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 
-	errc := make(chan error, 1)
-	go func() {
-		if s.cfg.TLSCert != "" {
-			errc <- hs.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey)
-		} else {
-			errc <- hs.Serve(ln)
-		}
-	}()
 	s.log.Info("listening", "addr", ln.Addr().String(), "tls", s.cfg.TLSCert != "", "public_url", s.cfg.PublicURL, "path_prefix", s.cfg.PathPrefix)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	s.log.Info("shutting down: finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	s.log.Info("stopped")
-	return nil
-}
-
-// --- logging ---------------------------------------------------------------
-
-func newLogger(cfg *Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(w, opts)
-	if cfg.LogFormat == "json" {
-		h = slog.NewJSONHandler(w, opts)
-	}
-	return slog.New(requestIDHandler{h})
-}
-
-type requestIDKey struct{}
-
-// requestIDHandler adds the request id of the context to every record, so
-// a service's log lines tie to the access log line.
-type requestIDHandler struct{ slog.Handler }
-
-func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
-		r.AddAttrs(slog.String("request_id", id))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h requestIDHandler) WithAttrs(a []slog.Attr) slog.Handler {
-	return requestIDHandler{h.Handler.WithAttrs(a)}
-}
-
-func (h requestIDHandler) WithGroup(n string) slog.Handler {
-	return requestIDHandler{h.Handler.WithGroup(n)}
-}
-
-// withRequestID takes a well-formed X-Request-Id from the caller or makes
-// one, puts it in the context and echoes it.
-func withRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
-			var b [8]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
-}
-
-func validRequestID(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-// accessLog logs one line per request: method, path (never the query
-// string or body: they carry tokens, secrets, messages and values),
-// status, size, duration.
-func (s *server) accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		s.log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
-			"bytes", ww.BytesWritten(), "ms", float64(time.Since(start).Microseconds())/1000, "remote", r.RemoteAddr)
-	})
+	return runHTTP(ctx, hs, ln, &s.cfg.ServerConfig, s.log)
 }
 
 // recoverer turns a panic into a logged 500 with the guide's JSON body.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/internal/pgtest"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/pdfsign"
 	"github.com/scansign/scansign/phone"
 	"github.com/scansign/scansign/relay"
@@ -32,33 +32,6 @@ const (
 	appName, appSecret   = "ca-app", "ca-app-secret"
 	city                 = "P3401000001" // 合肥市公共资源交易平台
 )
-
-// devPKI is one fresh dev PKI for the whole test binary (made once: RSA
-// key generation takes a second or two).
-var devPKI = sync.OnceValues(func() (*devpki.Manifest, error) {
-	dir, err := os.MkdirTemp("", "scansign-e2e-pki-")
-	if err != nil {
-		return nil, err
-	}
-	return devpki.Generate(dir, devpki.Options{})
-})
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if mf, err := devPKI(); err == nil {
-		os.RemoveAll(mf.Dir)
-	}
-	os.Exit(code)
-}
-
-func pki(t testing.TB) *devpki.Manifest {
-	t.Helper()
-	m, err := devPKI()
-	if err != nil {
-		t.Fatalf("dev PKI: %v", err)
-	}
-	return m
-}
 
 // clock is the relay's (and so the verifier's) settable clock.
 type clock struct {
@@ -122,7 +95,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
-	m := pki(t)
+	m := testpki.Manifest(t)
 	clk := &clock{t: time.Now()}
 	svc, err := relay.New(relay.Config{
 		Store: st,

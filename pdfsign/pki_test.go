@@ -13,13 +13,14 @@ import (
 
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/sign"
 	"github.com/scansign/scansign/verify"
 	vcms "github.com/scansign/scansign/verify/cms"
 )
 
-// testPKI is one dev PKI shared by the package's tests (generating RSA keys
-// is slow).
+// testPKI is the committed test PKI with a verifier trusting its roots,
+// shared by the package's tests.
 type testPKI struct {
 	m        *devpki.Manifest
 	verifier *verify.Verifier
@@ -47,7 +48,7 @@ func TestMain(m *testing.M) {
 func thePKI(t testing.TB) *testPKI {
 	t.Helper()
 	pkiOnce.Do(func() {
-		m, err := devpki.Generate(filepath.Join(pkiDir, "pki"), devpki.Options{})
+		m, err := devpki.Load(testpki.Dir())
 		if err != nil {
 			pkiErr = err
 			return

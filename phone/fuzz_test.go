@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/relay/client"
 )
 
@@ -40,12 +42,9 @@ func FuzzOpen(f *testing.F) {
 	f.Add("MIIBeQYKKoEcz1UGAQQCA6CCAWkwggFlAgEAMYHx")
 	f.Add("04abcdef")
 	f.Add("-----BEGIN PKCS7-----\nMAA=\n-----END PKCS7-----\n")
-	m, err := loadFuzzPKI()
-	if err != nil {
-		f.Fatal(err)
-	}
+	ids := []*certs.Identity{testpki.Identity(f, "sm2-person"), testpki.Identity(f, "rsa-person")}
 	f.Fuzz(func(t *testing.T, msg string) {
-		for _, id := range m {
+		for _, id := range ids {
 			(&App{Identity: id}).open(msg)
 		}
 	})

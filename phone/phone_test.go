@@ -14,37 +14,13 @@ import (
 	"testing"
 
 	"github.com/scansign/scansign/certs"
-	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 )
 
 const (
-	pkiDir     = "../testdata/pki"
 	interopDir = "../testdata/interop"
 	fixtures   = interopDir + "/fixtures"
 )
-
-// committedPKI is the test PKI the interop fixtures were made for.
-func committedPKI(t *testing.T) *devpki.Manifest {
-	t.Helper()
-	m, err := devpki.Load(pkiDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func leafIdentity(t *testing.T, m *devpki.Manifest, name string) (*devpki.Leaf, *certs.Identity) {
-	t.Helper()
-	l, ok := m.Leaf(name)
-	if !ok {
-		t.Fatalf("no leaf %s", name)
-	}
-	id, err := l.Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l, id
-}
 
 // TestTerminalQRReadsBack draws a payload with half blocks, paints what a
 // dark terminal shows (drawn = light) as pixels and has ZXing read it.
@@ -133,7 +109,6 @@ func TestParseOIDStyleAndPayload(t *testing.T) {
 // layouts, OpenSSL's RSA envelopes (DER and BER) — sent as base64, hex or
 // PEM, as trading systems send them.
 func TestOpenOthersCiphertexts(t *testing.T) {
-	m := committedPKI(t)
 	want, err := os.ReadFile(filepath.Join(fixtures, "envelope-plaintext.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +129,7 @@ func TestOpenOthersCiphertexts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, id := leafIdentity(t, m, tc.leaf)
+		id := testpki.Identity(t, tc.leaf)
 		a := &App{Identity: id}
 		for enc, msg := range map[string]string{
 			"base64": base64.StdEncoding.EncodeToString(data),
@@ -166,12 +141,12 @@ func TestOpenOthersCiphertexts(t *testing.T) {
 			}
 		}
 		// Someone else's key opens nothing.
-		_, other := leafIdentity(t, m, strings.Replace(tc.leaf, "person", "org", 1))
+		other := testpki.Identity(t, strings.Replace(tc.leaf, "person", "org", 1))
 		if plain, _, err := (&App{Identity: other}).open(base64.StdEncoding.EncodeToString(data)); err == nil {
 			t.Errorf("%s opened with the wrong key: %q", tc.file, plain)
 		}
 	}
-	_, id := leafIdentity(t, m, "sm2-person")
+	id := testpki.Identity(t, "sm2-person")
 	for _, bad := range []string{"", "not base64 at all!", base64.StdEncoding.EncodeToString([]byte("short"))} {
 		if _, _, err := (&App{Identity: id}).open(bad); err == nil {
 			t.Errorf("opened %q", bad)
@@ -196,13 +171,13 @@ func needTool(t *testing.T, name string) string {
 // standard OIDs), OpenSSL for RSA PKCS#7 and raw SM2/RSA signatures — and
 // a tampered signature fails there too.
 func TestSignaturesCheckedByOthers(t *testing.T) {
-	m := committedPKI(t)
+	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	content := []byte("f7c54891-adad-4f32-9994-83d70a7204a2 登录随机数")
 	contentFile := filepath.Join(dir, "content.txt")
 	os.WriteFile(contentFile, content, 0o600)
-	sm2Leaf, sm2ID := leafIdentity(t, m, "sm2-person")
-	rsaLeaf, rsaID := leafIdentity(t, m, "rsa-person")
+	sm2Leaf, sm2ID := testpki.Leaf(t, "sm2-person"), testpki.Identity(t, "sm2-person")
+	rsaLeaf, rsaID := testpki.Leaf(t, "rsa-person"), testpki.Identity(t, "rsa-person")
 	sign := func(id *certs.Identity, opts Options, raw bool) string {
 		t.Helper()
 		sig, _, err := (&App{Identity: id, Options: opts}).signature(content, raw)
@@ -303,22 +278,4 @@ func TestSignaturesCheckedByOthers(t *testing.T) {
 			}
 		}
 	})
-}
-
-// loadFuzzPKI loads an SM2 and an RSA identity of the committed test PKI.
-func loadFuzzPKI() ([]*certs.Identity, error) {
-	m, err := devpki.Load(pkiDir)
-	if err != nil {
-		return nil, err
-	}
-	var ids []*certs.Identity
-	for _, name := range []string{"sm2-person", "rsa-person"} {
-		l, _ := m.Leaf(name)
-		id, err := l.Identity()
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/relay"
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/relay/store/boltstore"
@@ -24,13 +25,9 @@ import (
 	"github.com/scansign/scansign/verify/envelope"
 )
 
-// TestResultsAPI runs the results API's tests on one fresh dev PKI
-// (RSA key generation takes a second or two).
+// TestResultsAPI runs the results API's tests on the committed test PKI.
 func TestResultsAPI(t *testing.T) {
-	m, err := devpki.Generate(t.TempDir(), devpki.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := testpki.Manifest(t)
 	t.Run("verdicts", func(t *testing.T) { testResultsVerdicts(t, m) })
 	t.Run("before the answer", func(t *testing.T) { testResultsBeforeTheAnswer(t, m) })
 	t.Run("encrypt", func(t *testing.T) { testResultsEncrypt(t, m) })

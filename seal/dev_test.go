@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/sealimg"
 	"github.com/scansign/scansign/seal/store"
@@ -55,13 +56,10 @@ func TestRegisterDevSeals(t *testing.T) {
 	}
 }
 
-// TestDevHoldersFromManifest registers seals for a freshly generated dev
-// PKI, as `pki init` will, and finds them by each leaf's serial.
+// TestDevHoldersFromManifest registers seals for the leaves of a dev PKI,
+// as `pki init` does, and finds them by each leaf's serial.
 func TestDevHoldersFromManifest(t *testing.T) {
-	m, err := devpki.Generate(t.TempDir(), devpki.Options{RSABits: 1024})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := testpki.Manifest(t)
 	holders := seal.DevHoldersFromManifest(m)
 	if len(holders) != len(m.Leaves) || len(holders) == 0 {
 		t.Fatalf("%d holders for %d leaves", len(holders), len(m.Leaves))

@@ -8,20 +8,13 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/sign"
 	"github.com/scansign/scansign/verify/cms"
 )
 
 func TestSignRefusals(t *testing.T) {
-	m, err := devpki.Load("../testdata/pki")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sl, _ := m.Leaf("sm2-person")
-	sid, _ := sl.Identity()
-	rl, _ := m.Leaf("rsa-person")
-	rid, _ := rl.Identity()
+	sid, rid := testpki.Identity(t, "sm2-person"), testpki.Identity(t, "rsa-person")
 	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	for name, f := range map[string]func() error{
 		"key of another certificate": func() error {

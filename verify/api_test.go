@@ -14,6 +14,7 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/sign"
 	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/envelope"
@@ -21,7 +22,7 @@ import (
 
 func apiServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(verify.NewHandler(fixedVerifier(t), verify.HandlerOptions{MaxBodyBytes: 64 << 10}))
+	srv := httptest.NewServer(verify.NewHandler(newVerifier(t), verify.HandlerOptions{MaxBodyBytes: 64 << 10}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -51,7 +52,7 @@ func jsonBody(v any) string {
 
 func TestAPIVerify(t *testing.T) {
 	srv := apiServer(t)
-	m := fixedManifest(t)
+	m := testpki.Manifest(t)
 	content := readFixture(t, "content.txt")
 	l, _ := m.Leaf("sm2-org")
 	id, _ := l.Identity()
@@ -133,7 +134,7 @@ func TestAPIErrors(t *testing.T) {
 
 func TestAPIInspectAndEncrypt(t *testing.T) {
 	srv := apiServer(t)
-	m := fixedManifest(t)
+	m := testpki.Manifest(t)
 	for name, want := range map[string]string{"sm2-org": "", "rsa-revoked": "revoked", "sm2-untrusted": "untrusted"} {
 		l, _ := m.Leaf(name)
 		pemData, _ := os.ReadFile(l.CertPath)

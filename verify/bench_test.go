@@ -17,6 +17,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/sign"
 	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/cms"
@@ -28,8 +29,8 @@ import (
 // and the ops/s ratios against the primitive (goal for PKCS#7 attached
 // with a cached chain: ≥ 0.8), which stay meaningful on a busy machine.
 func BenchmarkVerifyInterleaved(b *testing.B) {
-	m := fixedManifest(b)
-	v := fixedVerifier(b)
+	m := testpki.Manifest(b)
+	v := newVerifier(b)
 	ctx := context.Background()
 	msg := []byte("f7c54891-adad-4f32-9994-83d70a7204a2")
 	for _, alg := range []string{"sm2", "rsa"} {
@@ -100,13 +101,13 @@ func median(d []time.Duration) time.Duration {
 // (keep-alive clients, an SM2 PKCS#7 attached signature per request)
 // beside the same verification called in process, both on all cores.
 func BenchmarkAPIVerify(b *testing.B) {
-	m := fixedManifest(b)
+	m := testpki.Manifest(b)
 	l, _ := m.Leaf("sm2-person")
 	id, _ := l.Identity()
 	msg := "f7c54891-adad-4f32-9994-83d70a7204a2"
 	p7, _ := sign.PKCS7([]byte(msg), id.Signer, id.Certificate, sign.Options{})
 	body, _ := json.Marshal(map[string]any{"signature": base64.StdEncoding.EncodeToString(p7), "content": msg})
-	v := fixedVerifier(b)
+	v := newVerifier(b)
 	srv := httptest.NewServer(verify.NewHandler(v, verify.HandlerOptions{}))
 	defer srv.Close()
 	client := srv.Client()

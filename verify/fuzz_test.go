@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/cms"
 )
@@ -25,12 +26,12 @@ func FuzzVerify(f *testing.F) {
 	}
 	f.Add([]byte{0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0, 0x80, 0x00, 0x00, 0x00, 0x00}, false)
 	f.Add(make([]byte, 64), true)
-	v := fixedVerifier(f)
+	v := newVerifier(f)
 	content, err := os.ReadFile(filepath.Join(fixtures, "content.txt"))
 	if err != nil {
 		f.Fatal(err)
 	}
-	certPEM, err := os.ReadFile(filepath.Join(fixedPKI, "leaves", "sm2-person.pem"))
+	certPEM, err := os.ReadFile(testpki.Leaf(f, "sm2-person").CertPath)
 	if err != nil {
 		f.Fatal(err)
 	}

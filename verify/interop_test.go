@@ -15,7 +15,7 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 
 	"github.com/scansign/scansign/certs"
-	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/sign"
 	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/cms"
@@ -29,26 +29,7 @@ import (
 const (
 	interopDir = "../testdata/interop"
 	fixtures   = interopDir + "/fixtures"
-	fixedPKI   = "../testdata/pki"
 )
-
-func fixedManifest(t testing.TB) *devpki.Manifest {
-	t.Helper()
-	m, err := devpki.Load(fixedPKI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func fixedVerifier(t testing.TB) *verify.Verifier {
-	t.Helper()
-	ts, err := certs.LoadTrustStore(fixedManifest(t).TrustDir, certs.TrustOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return verify.New(ts, verify.Options{})
-}
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
@@ -60,8 +41,8 @@ func readFixture(t testing.TB, name string) []byte {
 }
 
 func TestInteropFixtureVerdicts(t *testing.T) {
-	v := fixedVerifier(t)
-	m := fixedManifest(t)
+	v := newVerifier(t)
+	m := testpki.Manifest(t)
 	content := readFixture(t, "content.txt")
 	leafPEM := func(name string) []byte {
 		l, _ := m.Leaf(name)
@@ -197,7 +178,7 @@ func TestInteropFixtureVerdicts(t *testing.T) {
 }
 
 func TestInteropEnvelopes(t *testing.T) {
-	m := fixedManifest(t)
+	m := testpki.Manifest(t)
 	want := readFixture(t, "envelope-plaintext.txt")
 	load := func(name string) *certs.Identity {
 		l, _ := m.Leaf(name)
@@ -310,7 +291,7 @@ func verdicts(out string) map[string]string {
 // BouncyCastle.
 func TestReverseBouncyCastle(t *testing.T) {
 	run := bouncyCastle(t)
-	m := fixedManifest(t)
+	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	content := []byte("scansign → BouncyCastle 登录随机数 " + t.Name())
 	contentPath := filepath.Join(dir, "content.txt")
@@ -410,7 +391,7 @@ func TestReverseBouncyCastle(t *testing.T) {
 // and the default distid, raw RSA with `openssl dgst -verify`.
 func TestReverseOpenSSL(t *testing.T) {
 	openssl := requireTool(t, "openssl")
-	m := fixedManifest(t)
+	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	content := []byte("scansign → OpenSSL " + t.Name())
 	contentPath := filepath.Join(dir, "content.txt")

@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,50 +13,16 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/scansign/scansign/certs"
-	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/sign"
 	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/cms"
 )
 
-var (
-	pkiOnce sync.Once
-	pkiM    *devpki.Manifest
-	pkiErr  error
-)
-
-func testPKI(t testing.TB) *devpki.Manifest {
+// newVerifier trusts the committed test PKI's roots.
+func newVerifier(t testing.TB) *verify.Verifier {
 	t.Helper()
-	pkiOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "verify-devpki-")
-		if err != nil {
-			pkiErr = err
-			return
-		}
-		pkiM, pkiErr = devpki.Generate(dir, devpki.Options{})
-	})
-	if pkiErr != nil {
-		t.Fatal(pkiErr)
-	}
-	return pkiM
-}
-
-func identity(t testing.TB, m *devpki.Manifest, name string) *certs.Identity {
-	t.Helper()
-	l, ok := m.Leaf(name)
-	if !ok {
-		t.Fatalf("no leaf %s", name)
-	}
-	id, err := l.Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func newVerifier(t testing.TB, m *devpki.Manifest) *verify.Verifier {
-	t.Helper()
-	ts, err := certs.LoadTrustStore(m.TrustDir, certs.TrustOptions{})
+	ts, err := certs.LoadTrustStore(testpki.Manifest(t).TrustDir, certs.TrustOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,12 +30,11 @@ func newVerifier(t testing.TB, m *devpki.Manifest) *verify.Verifier {
 }
 
 func TestOwnSignaturesRoundTrip(t *testing.T) {
-	m := testPKI(t)
-	v := newVerifier(t, m)
+	v := newVerifier(t)
 	ctx := context.Background()
 	content := []byte("f7c54891-adad-4f32-9994-83d70a7204a2")
 	for _, leaf := range []string{"sm2-person", "sm2-org", "rsa-person", "rsa-org"} {
-		id := identity(t, m, leaf)
+		id := testpki.Identity(t, leaf)
 		for _, opts := range []sign.Options{
 			{}, {Detached: true}, {NoSignedAttributes: true}, {Detached: true, NoSignedAttributes: true},
 			{StandardOIDs: true}, {StandardOIDs: true, Detached: true}, {BySubjectKeyID: true},
@@ -104,11 +67,10 @@ func TestOwnSignaturesRoundTrip(t *testing.T) {
 }
 
 func TestHashForms(t *testing.T) {
-	m := testPKI(t)
-	v := newVerifier(t, m)
+	v := newVerifier(t)
 	ctx := context.Background()
 	for _, leaf := range []string{"sm2-org", "rsa-org"} {
-		id := identity(t, m, leaf)
+		id := testpki.Identity(t, leaf)
 		alg := cms.SHA256
 		if certs.IsSM2(id.Certificate) {
 			alg = cms.SM3
@@ -166,15 +128,14 @@ func rawSign(id *certs.Identity, msg []byte) ([]byte, error) {
 }
 
 func TestRawSignatures(t *testing.T) {
-	m := testPKI(t)
-	v := newVerifier(t, m)
+	v := newVerifier(t)
 	ctx := context.Background()
 	msg := []byte("登录随机数 8a1f")
-	sm2ID := identity(t, m, "sm2-person")
+	sm2ID := testpki.Identity(t, "sm2-person")
 	der, _ := sign.SM2(sm2ID.Signer, msg, sign.RawOptions{})
 	rs, _ := sign.SM2(sm2ID.Signer, msg, sign.RawOptions{RS: true})
 	otherUID, _ := sign.SM2(sm2ID.Signer, msg, sign.RawOptions{UserID: []byte("alice@example")})
-	rsaID := identity(t, m, "rsa-person")
+	rsaID := testpki.Identity(t, "rsa-person")
 	rsaSig, _ := sign.RSA(rsaID.Signer, msg, cms.SHA256)
 	e := sm3.Sum(msg)
 	pre, _ := sign.SM2Digest(sm2ID.Signer, e[:], sign.RawOptions{})
@@ -214,8 +175,8 @@ func TestRawSignatures(t *testing.T) {
 }
 
 func TestChainVerdicts(t *testing.T) {
-	m := testPKI(t)
-	v := newVerifier(t, m)
+	m := testpki.Manifest(t)
+	v := newVerifier(t)
 	ctx := context.Background()
 	content := []byte("hello")
 	for leaf, want := range map[string]verify.Reason{
@@ -223,7 +184,7 @@ func TestChainVerdicts(t *testing.T) {
 		"sm2-revoked": verify.ReasonRevoked, "rsa-revoked": verify.ReasonRevoked,
 		"sm2-untrusted": verify.ReasonUntrusted, "rsa-untrusted": verify.ReasonUntrusted,
 	} {
-		id := identity(t, m, leaf)
+		id := testpki.Identity(t, leaf)
 		sig, err := sign.PKCS7(content, id.Signer, id.Certificate, sign.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -235,7 +196,7 @@ func TestChainVerdicts(t *testing.T) {
 	}
 	// --at: the expired leaf was good while it was valid.
 	l, _ := m.Leaf("sm2-expired")
-	id := identity(t, m, "sm2-expired")
+	id := testpki.Identity(t, "sm2-expired")
 	sig, _ := sign.PKCS7(content, id.Signer, id.Certificate, sign.Options{})
 	at, _ := time.Parse(time.RFC3339, l.NotAfter)
 	if res := v.Verify(ctx, verify.Request{Signature: sig, Expected: verify.ExpectBytes(content), At: at.Add(-time.Hour)}); !res.Valid {
@@ -247,7 +208,7 @@ func TestChainVerdicts(t *testing.T) {
 		t.Errorf("backdated signing time: %s", res.Reason)
 	}
 	// certType.
-	org := identity(t, m, "sm2-org")
+	org := testpki.Identity(t, "sm2-org")
 	sig, _ = sign.PKCS7(content, org.Signer, org.Certificate, sign.Options{})
 	if res := v.Verify(ctx, verify.Request{Signature: sig, Expected: verify.ExpectBytes(content), CertType: certs.CertTypePerson}); res.Reason != verify.ReasonWrongCertType {
 		t.Errorf("org cert for person: %s", res.Reason)
@@ -258,9 +219,8 @@ func TestChainVerdicts(t *testing.T) {
 }
 
 func TestNoCertificatesInSignature(t *testing.T) {
-	m := testPKI(t)
-	v := newVerifier(t, m)
-	id := identity(t, m, "sm2-person")
+	v := newVerifier(t)
+	id := testpki.Identity(t, "sm2-person")
 	sig, _ := sign.PKCS7([]byte("x"), id.Signer, id.Certificate, sign.Options{NoCertificates: true})
 	ctx := context.Background()
 	if res := v.Verify(ctx, verify.Request{Signature: sig, Expected: verify.ExpectText("x")}); res.Reason != verify.ReasonNoSignerCert {
@@ -269,16 +229,15 @@ func TestNoCertificatesInSignature(t *testing.T) {
 	if res := v.Verify(ctx, verify.Request{Signature: sig, Cert: id.Certificate.Raw, Expected: verify.ExpectText("x")}); !res.Valid {
 		t.Errorf("with pubCert: %s %s", res.Reason, res.Detail)
 	}
-	other := identity(t, m, "sm2-org")
+	other := testpki.Identity(t, "sm2-org")
 	if res := v.Verify(ctx, verify.Request{Signature: sig, Cert: other.Certificate.Raw, Expected: verify.ExpectText("x")}); res.Reason != verify.ReasonNoSignerCert {
 		t.Errorf("with someone else's pubCert: %s", res.Reason)
 	}
 }
 
 func TestExpectStream(t *testing.T) {
-	m := testPKI(t)
-	v := newVerifier(t, m)
-	id := identity(t, m, "sm2-person")
+	v := newVerifier(t)
+	id := testpki.Identity(t, "sm2-person")
 	big := bytes.Repeat([]byte("0123456789"), 100000)
 	sig, _ := sign.PKCS7(big, id.Signer, id.Certificate, sign.Options{Detached: true, NoSignedAttributes: true})
 	stream := verify.ExpectStream(func(w io.Writer) error { _, err := w.Write(big); return err })
@@ -289,7 +248,7 @@ func TestExpectStream(t *testing.T) {
 	if res := v.Verify(context.Background(), verify.Request{Signature: sig, Expected: digestOnly}); res.Reason != verify.ReasonMalformed {
 		t.Errorf("SM2 without attributes from a digest: %s", res.Reason)
 	}
-	rid := identity(t, m, "rsa-person")
+	rid := testpki.Identity(t, "rsa-person")
 	rsig, _ := sign.PKCS7(big, rid.Signer, rid.Certificate, sign.Options{Detached: true, NoSignedAttributes: true})
 	rdigest := verify.ExpectDigest(func(cms.Digest) ([]byte, error) { s := sha256.Sum256(big); return s[:], nil })
 	if res := v.Verify(context.Background(), verify.Request{Signature: rsig, Expected: rdigest}); !res.Valid {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/phone"
 	"github.com/scansign/scansign/relay/client"
 )
@@ -21,7 +22,7 @@ import (
 // way the demo starts it, for the app CLI's tests.
 func appRelay(t *testing.T) *demo {
 	t.Helper()
-	d, err := startDemo(context.Background(), demoOptions{listen: "127.0.0.1:0", pki: vInitPKI(t)}, io.Discard, io.Discard)
+	d, err := startDemo(context.Background(), demoOptions{listen: "127.0.0.1:0", pki: testpki.Manifest(t)}, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/phone"
 	"github.com/scansign/scansign/relay/client"
 )
@@ -111,7 +112,7 @@ func TestDemoRefusesNonLoopback(t *testing.T) {
 // phone waits (the seal flow's seal control) is one more demoFlow entry.
 func TestDemoFlowAlongside(t *testing.T) {
 	var out bytes.Buffer
-	d, err := startDemo(context.Background(), demoOptions{listen: "127.0.0.1:0", pki: vInitPKI(t)}, &out, io.Discard)
+	d, err := startDemo(context.Background(), demoOptions{listen: "127.0.0.1:0", pki: testpki.Manifest(t)}, &out, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scansign/scansign/internal/testpki"
 )
 
 func corpusPDF(name string) string { return filepath.Join("..", "..", "testdata", "pdf", name) }
@@ -37,7 +39,7 @@ func needCLI(t *testing.T, tools ...string) {
 // with a PKCS#7 that OpenSSL makes, and get the first signed file back.
 func TestPDFSignVerifyRevoke(t *testing.T) {
 	needCLI(t, "qpdf", "openssl")
-	m := vInitPKI(t)
+	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	sm2, _ := m.Leaf("sm2-person")
 	rsa, _ := m.Leaf("rsa-org")
@@ -103,7 +105,7 @@ func TestPDFSignVerifyRevoke(t *testing.T) {
 // attributes is made by OpenSSL, not by us.
 func TestPDFPrepareCompleteWithOpenSSL(t *testing.T) {
 	needCLI(t, "openssl")
-	m := vInitPKI(t)
+	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	rsa, _ := m.Leaf("rsa-person")
 	prepared, attrs, sig, signed := filepath.Join(dir, "p.pdf"), filepath.Join(dir, "attrs.der"), filepath.Join(dir, "sig.bin"), filepath.Join(dir, "s.pdf")
@@ -133,7 +135,7 @@ func TestPDFPrepareCompleteWithOpenSSL(t *testing.T) {
 }
 
 func TestPDFVerifyExitCodes(t *testing.T) {
-	m := vInitPKI(t)
+	m := testpki.Manifest(t)
 	cases := []struct {
 		args []string
 		code int

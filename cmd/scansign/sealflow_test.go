@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/seal"
 	sealstore "github.com/scansign/scansign/seal/store"
@@ -62,7 +63,7 @@ func newSealSetup(t *testing.T, code string) *sealSetup {
 	t.Helper()
 	// The two organisations get their dev seals (drawing all of them is
 	// slow under -race; `pki init --dev-seals` is tested on its own).
-	m, sealData := vInitPKI(t), t.TempDir()
+	m, sealData := testpki.Manifest(t), t.TempDir()
 	st, err := sealstore.Open(context.Background(), sealstore.Config{DataDir: sealData})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/relay/client"
 )
 
@@ -99,7 +100,7 @@ func TestServeWithoutTrust(t *testing.T) {
 // reload that fails (no root left) keeps the old set and says so; one that
 // works takes effect at once.
 func TestServeTrustReloadOnSIGHUP(t *testing.T) {
-	m := vInitPKI(t)
+	m := testpki.Manifest(t)
 	trust := t.TempDir()
 	for _, f := range []string{"rsa-root.pem", "rsa-issuing.pem", "sm2-root.pem", "sm2-issuing.pem"} {
 		copyFile(t, filepath.Join(m.TrustDir, f), filepath.Join(trust, f))
@@ -160,7 +161,7 @@ func copyFile(t *testing.T, from, to string) {
 // TestServePDFLimits: the PDF API has its own body limit, neither bound by
 // the guide endpoints' (far smaller) one nor above its own.
 func TestServePDFLimits(t *testing.T) {
-	m := vInitPKI(t)
+	m := testpki.Manifest(t)
 	pdf, err := os.ReadFile(filepath.Join("..", "..", "testdata", "pdf", "gs-many-pages.pdf")) // 19 KB
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +238,7 @@ func TestWithDeadlines(t *testing.T) {
 // route on their full paths (verification, PDF) and /getSealImg answer
 // there.
 func TestServePathPrefixAPIs(t *testing.T) {
-	m := vInitPKI(t)
+	m := testpki.Manifest(t)
 	srv := startServe(t, "--dev", "--data", t.TempDir(), "--trust", m.TrustDir, "--path-prefix", "/scan")
 	tok := systemToken(t, srv.url+"/scan")
 	leaf, _ := m.Leaf("sm2-person")

@@ -9,48 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	sealstore "github.com/scansign/scansign/seal/store"
 	"github.com/scansign/scansign/sign"
 )
-
-var (
-	vPKIOnce sync.Once
-	vPKI     *devpki.Manifest
-	vPKIDir  string
-	vPKIErr  error
-)
-
-// initPKI runs `scansign pki init` once into a temporary directory.
-func vInitPKI(t *testing.T) *devpki.Manifest {
-	t.Helper()
-	vPKIOnce.Do(func() {
-		vPKIDir, vPKIErr = os.MkdirTemp("", "scansign-cli-pki-")
-		if vPKIErr != nil {
-			return
-		}
-		var out, errb bytes.Buffer
-		if code := dispatch(context.Background(), []string{"pki", "init", "--dir", vPKIDir}, &out, &errb); code != exitOK {
-			vPKIErr = &vCLIError{code, errb.String()}
-			return
-		}
-		vPKI, vPKIErr = devpki.Load(vPKIDir)
-	})
-	if vPKIErr != nil {
-		t.Fatal(vPKIErr)
-	}
-	return vPKI
-}
-
-type vCLIError struct {
-	code   int
-	stderr string
-}
-
-func (e *vCLIError) Error() string { return e.stderr }
 
 func vrun(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
@@ -122,7 +87,7 @@ func TestPKIInitAndIssue(t *testing.T) {
 }
 
 func TestVerifySigCLI(t *testing.T) {
-	m := vInitPKI(t)
+	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	nonce := "f7c54891-adad-4f32-9994-83d70a7204a2"
 	write := func(name string, b []byte) string {
@@ -214,7 +179,7 @@ func TestREADMEExample(t *testing.T) {
 		}
 		t.Skip("openssl not installed")
 	}
-	m := vInitPKI(t)
+	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	msg := filepath.Join(dir, "nonce.txt")
 	os.WriteFile(msg, []byte("f7c54891-adad-4f32-9994-83d70a7204a2"), 0o644)

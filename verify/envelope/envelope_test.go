@@ -3,53 +3,19 @@ package envelope_test
 import (
 	"bytes"
 	"errors"
-	"os"
-	"sync"
 	"testing"
 
 	"github.com/emmansun/gmsm/sm2"
 
-	"github.com/scansign/scansign/certs"
-	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/verify/envelope"
 )
-
-var (
-	pkiOnce sync.Once
-	pkiM    *devpki.Manifest
-	pkiErr  error
-)
-
-func testPKI(t testing.TB) *devpki.Manifest {
-	t.Helper()
-	pkiOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "envelope-devpki-")
-		if err != nil {
-			pkiErr = err
-			return
-		}
-		pkiM, pkiErr = devpki.Generate(dir, devpki.Options{})
-	})
-	if pkiErr != nil {
-		t.Fatal(pkiErr)
-	}
-	return pkiM
-}
-
-func identity(t testing.TB, name string) *certs.Identity {
-	l, _ := testPKI(t).Leaf(name)
-	id, err := l.Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 func TestEnvelopeRoundTrip(t *testing.T) {
 	msg := []byte("需加密的字符串 — the guide's encrypt flow")
 	for _, leaf := range []string{"sm2-person", "rsa-org"} {
-		id := identity(t, leaf)
-		other := identity(t, map[string]string{"sm2-person": "sm2-org", "rsa-org": "rsa-person"}[leaf])
+		id := testpki.Identity(t, leaf)
+		other := testpki.Identity(t, map[string]string{"sm2-person": "sm2-org", "rsa-org": "rsa-person"}[leaf])
 		for _, opts := range []envelope.Options{{}, {StandardOIDs: true}, {BySubjectKeyID: true}} {
 			env, err := envelope.Encrypt(msg, id.Certificate, opts)
 			if err != nil {
@@ -76,13 +42,13 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if _, err := envelope.Decrypt([]byte("garbage"), identity(t, "sm2-person").Signer, nil); !errors.Is(err, envelope.ErrMalformed) {
+	if _, err := envelope.Decrypt([]byte("garbage"), testpki.Identity(t, "sm2-person").Signer, nil); !errors.Is(err, envelope.ErrMalformed) {
 		t.Errorf("garbage: %v", err)
 	}
 }
 
 func TestRawSM2Formats(t *testing.T) {
-	id := identity(t, "sm2-person")
+	id := testpki.Identity(t, "sm2-person")
 	key := id.Signer.(*sm2.PrivateKey)
 	msg := []byte("hello SM2")
 	for _, f := range []envelope.SM2Format{envelope.C1C3C2, envelope.C1C2C3, envelope.ASN1} {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 
-	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/verify/envelope"
 )
 
@@ -20,20 +20,7 @@ func FuzzDecrypt(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	m, err := devpki.Load("../../testdata/pki")
-	if err != nil {
-		f.Fatal(err)
-	}
-	sl, _ := m.Leaf("sm2-person")
-	sid, err := sl.Identity()
-	if err != nil {
-		f.Fatal(err)
-	}
-	rl, _ := m.Leaf("rsa-person")
-	rid, err := rl.Identity()
-	if err != nil {
-		f.Fatal(err)
-	}
+	sid, rid := testpki.Identity(f, "sm2-person"), testpki.Identity(f, "rsa-person")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		envelope.Decrypt(data, sid.Signer, nil)
 		envelope.Decrypt(data, rid.Signer, rid.Certificate)

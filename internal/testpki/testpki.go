@@ -1,0 +1,75 @@
+// Package testpki hands tests the dev PKI committed in testdata/pki: SM2
+// and RSA roots, issuing CAs with CRLs, person, organisation, expired,
+// revoked and untrusted leaves (`scansign pki init`, valid until 2056; the
+// BouncyCastle and OpenSSL fixtures in testdata/interop were made with its
+// keys). Loading it takes milliseconds, where generating one spends
+// seconds on RSA keys under -race in every test binary.
+//
+// Tests only read it. A test that issues leaves, or checks what Generate
+// writes, makes its own PKI with devpki.Generate in a temporary directory.
+package testpki
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/certs/devpki"
+)
+
+// Dir is the committed PKI's directory (absolute).
+func Dir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "pki")
+}
+
+var load = sync.OnceValues(func() (*devpki.Manifest, error) { return devpki.Load(Dir()) })
+
+// Manifest is the committed PKI, loaded once per test binary.
+func Manifest(t testing.TB) *devpki.Manifest {
+	t.Helper()
+	m, err := load()
+	if err != nil {
+		t.Fatalf("testpki: %v", err)
+	}
+	return m
+}
+
+// Leaf is the committed PKI's leaf called name (e.g. "sm2-person").
+func Leaf(t testing.TB, name string) *devpki.Leaf {
+	t.Helper()
+	l, ok := Manifest(t).Leaf(name)
+	if !ok {
+		t.Fatalf("testpki: no leaf %s", name)
+	}
+	return l
+}
+
+// Identity is leaf name's key, certificate and chain.
+func Identity(t testing.TB, name string) *certs.Identity {
+	t.Helper()
+	id, err := Leaf(t, name).Identity()
+	if err != nil {
+		t.Fatalf("testpki: %s: %v", name, err)
+	}
+	return id
+}
+
+// Certificate is leaf name's certificate.
+func Certificate(t testing.TB, name string) *smx509.Certificate {
+	t.Helper()
+	data, err := os.ReadFile(Leaf(t, name).CertPath)
+	if err != nil {
+		t.Fatalf("testpki: %v", err)
+	}
+	c, err := certs.ParseCertificate(data)
+	if err != nil {
+		t.Fatalf("testpki: %s: %v", name, err)
+	}
+	return c
+}

@@ -75,16 +75,30 @@ func (c *Client) post(ctx context.Context, path string, form url.Values, out any
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
+	return c.call(req, path, maxAnswer, out)
+}
+
+// call sends req and decodes the answer into out after checking invokeCode.
+func (c *Client) call(req *http.Request, path string, limit int64, out any) error {
+	status, body, err := c.send(req, path, limit)
+	if err != nil {
+		return err
+	}
+	return decodeAnswer(path, status, body, out)
+}
+
+// send sends req and reads at most limit bytes of the answer.
+func (c *Client) send(req *http.Request, path string, limit int64) (status int, body []byte, err error) {
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("client: %s: %w", path, err)
+		return 0, nil, fmt.Errorf("client: %s: %w", path, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return fmt.Errorf("client: %s: read answer: %w", path, err)
+		return 0, nil, fmt.Errorf("client: %s: read answer: %w", path, err)
 	}
-	return decodeAnswer(path, resp.StatusCode, body, out)
+	return resp.StatusCode, body, nil
 }
 
 func decodeAnswer(path string, status int, body []byte, out any) error {
@@ -211,22 +225,17 @@ func (c *Client) QRCode(ctx context.Context, token, guid, city string, size int)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.HTTP.Do(req)
+	status, body, err := c.send(req, "/qrcode", maxAnswer)
 	if err != nil {
-		return nil, fmt.Errorf("client: /qrcode: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return nil, fmt.Errorf("client: /qrcode: read answer: %w", err)
-	}
-	if resp.StatusCode == http.StatusOK && bytes.HasPrefix(body, []byte("\x89PNG")) {
-		return body, nil
-	}
-	if err := decodeAnswer("/qrcode", resp.StatusCode, body, nil); err != nil {
 		return nil, err
 	}
-	return nil, fmt.Errorf("client: /qrcode: HTTP %d without an image", resp.StatusCode)
+	if status == http.StatusOK && bytes.HasPrefix(body, []byte("\x89PNG")) {
+		return body, nil
+	}
+	if err := decodeAnswer("/qrcode", status, body, nil); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("client: /qrcode: HTTP %d without an image", status)
 }
 
 // Payload is the guide's QR code content.

@@ -2,4 +2,9 @@
 // per guide endpoint. It speaks exactly the guide's wire format (form POSTs,
 // JSON answers with invokeCode), so it works against any server that follows
 // the guide, and is what scansign's own tests, demo and phone simulator use.
+//
+// Beyond the guide it calls scansign's REST additions: the one-call results
+// (OperationResult, Encrypt) and the PDF seal API (PDF*). Their answer types
+// mirror the server's in package relay instead of importing it, so a CA app
+// or trading system that links the client does not link the server.
 package client

@@ -3,9 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -162,20 +159,5 @@ func (c *Client) pdfCall(ctx context.Context, path, token string, pdf []byte, fi
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("client: %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxPDFAnswer))
-	if err != nil {
-		return fmt.Errorf("client: %s: read answer: %w", path, err)
-	}
-	if err := decodeAnswer(path, resp.StatusCode, data, nil); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("client: %s: decode answer: %w", path, err)
-	}
-	return nil
+	return c.call(req, path, maxPDFAnswer, out)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -100,14 +99,5 @@ func (c *Client) rest(ctx context.Context, method, path, token string, body []by
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("client: %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		return fmt.Errorf("client: %s: read answer: %w", path, err)
-	}
-	return decodeAnswer(path, resp.StatusCode, data, out)
+	return c.call(req, path, maxAnswer, out)
 }

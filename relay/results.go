@@ -328,30 +328,15 @@ func (rs *Results) Encrypt(ctx context.Context, p Principal, guid string, req En
 	if cert == nil {
 		return nil, &Error{Code: CodeInternal, Message: "服务内部错误，请稍后重试", Err: errors.New("certificate check without a certificate")}
 	}
-	var oidsStandard bool
-	switch strings.ToLower(req.OIDs) {
-	case "", "gm":
-	case "standard":
-		oidsStandard = true
-	default:
+	out, format, err := envelope.EncryptAs(plain, cert, req.Format, req.OIDs)
+	switch {
+	case errors.Is(err, envelope.ErrUnknownOIDs):
 		return nil, &Error{Code: CodeBadRequest, Message: "oids 须为 gm 或 standard"}
-	}
-	format := strings.ToLower(req.Format)
-	var out []byte
-	switch format {
-	case "", "pkcs7":
-		format = "pkcs7"
-		out, err = envelope.Encrypt(plain, cert, envelope.Options{StandardOIDs: oidsStandard})
-	case "sm2", "sm2-c1c3c2", "sm2-c1c2c3", "sm2-asn1":
-		if !certs.IsSM2(cert) {
-			return nil, &Error{Code: CodeBadRequest, Message: "证书不是 SM2 证书，不能用 " + format + " 格式"}
-		}
-		f := map[string]envelope.SM2Format{"sm2": envelope.C1C3C2, "sm2-c1c3c2": envelope.C1C3C2, "sm2-c1c2c3": envelope.C1C2C3, "sm2-asn1": envelope.ASN1}[format]
-		out, err = envelope.EncryptSM2(plain, cert.PublicKey, f)
-	default:
+	case errors.Is(err, envelope.ErrUnknownFormat):
 		return nil, &Error{Code: CodeBadRequest, Message: "format 须为 pkcs7、sm2、sm2-c1c2c3 或 sm2-asn1"}
-	}
-	if err != nil {
+	case errors.Is(err, envelope.ErrUnsupported):
+		return nil, &Error{Code: CodeBadRequest, Message: "该证书的密钥类型不支持此加密格式"}
+	case err != nil:
 		return nil, &Error{Code: CodeInternal, Message: "服务内部错误，请稍后重试", Err: fmt.Errorf("encrypt: %w", err)}
 	}
 	return &EncryptResult{InvokeCode: CodeOK, GUID: op.GUID, Envelope: base64.StdEncoding.EncodeToString(out), Format: format, Recipient: check.Signer}, nil

@@ -156,6 +156,24 @@ func (a *api) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
 	return true
 }
 
+// certTypeAndTime reads the certType and at that verify and inspect
+// requests may carry, answering a bad one itself.
+func certTypeAndTime(w http.ResponseWriter, rawCertType json.RawMessage, rawAt string) (certs.CertType, time.Time, bool) {
+	certType, err := parseCertTypeJSON(rawCertType)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad-request", "certType 须为 0、1 或 2", err.Error())
+		return 0, time.Time{}, false
+	}
+	var at time.Time // zero: now
+	if rawAt != "" {
+		if at, err = time.Parse(time.RFC3339, rawAt); err != nil {
+			writeError(w, http.StatusBadRequest, "bad-request", "at 须为 RFC 3339 时间", err.Error())
+			return 0, time.Time{}, false
+		}
+	}
+	return certType, at, true
+}
+
 func parseCertTypeJSON(raw json.RawMessage) (certs.CertType, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return certs.CertTypeAny, nil
@@ -169,13 +187,6 @@ func parseCertTypeJSON(raw json.RawMessage) (certs.CertType, error) {
 		return 0, errors.New("certType must be 0, 1 or 2")
 	}
 	return certs.ParseCertType(s)
-}
-
-func parseAt(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	return time.Parse(time.RFC3339, s)
 }
 
 func (a *api) verify(w http.ResponseWriter, r *http.Request) {
@@ -192,14 +203,8 @@ func (a *api) verify(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad-request", "签名值须为 base64、十六进制或 PEM", err.Error())
 		return
 	}
-	certType, err := parseCertTypeJSON(req.CertType)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad-request", "certType 须为 0、1 或 2", err.Error())
-		return
-	}
-	at, err := parseAt(req.At)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad-request", "at 须为 RFC 3339 时间", err.Error())
+	certType, at, ok := certTypeAndTime(w, req.CertType, req.At)
+	if !ok {
 		return
 	}
 	vr := Request{Signature: sig, CertType: certType, At: at}
@@ -250,14 +255,8 @@ func (a *api) inspect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad-request", "缺少证书 cert", "")
 		return
 	}
-	certType, err := parseCertTypeJSON(req.CertType)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad-request", "certType 须为 0、1 或 2", err.Error())
-		return
-	}
-	at, err := parseAt(req.At)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad-request", "at 须为 RFC 3339 时间", err.Error())
+	certType, at, ok := certTypeAndTime(w, req.CertType, req.At)
+	if !ok {
 		return
 	}
 	res := a.v.CheckCertificate(r.Context(), []byte(req.Cert), at, certType)
@@ -296,32 +295,18 @@ func (a *api) encrypt(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad-request", "缺少需加密的内容 plaintext 或 text", "")
 		return
 	}
-	if req.OIDs != "" && req.OIDs != "gm" && req.OIDs != "standard" {
+	out, format, err := envelope.EncryptAs(plain, cert, req.Format, req.OIDs)
+	switch {
+	case errors.Is(err, envelope.ErrUnknownOIDs):
 		writeError(w, http.StatusBadRequest, "bad-request", "oids 须为 gm 或 standard", "")
 		return
-	}
-	format := strings.ToLower(req.Format)
-	var out []byte
-	switch format {
-	case "", "pkcs7":
-		format = "pkcs7"
-		out, err = envelope.Encrypt(plain, cert, envelope.Options{StandardOIDs: req.OIDs == "standard"})
-	case "sm2", "sm2-c1c3c2":
-		format = "sm2-c1c3c2"
-		out, err = envelope.EncryptSM2(plain, cert, envelope.C1C3C2)
-	case "sm2-c1c2c3":
-		out, err = envelope.EncryptSM2(plain, cert, envelope.C1C2C3)
-	case "sm2-asn1":
-		out, err = envelope.EncryptSM2(plain, cert, envelope.ASN1)
-	default:
+	case errors.Is(err, envelope.ErrUnknownFormat):
 		writeError(w, http.StatusBadRequest, "bad-request", "format 须为 pkcs7、sm2、sm2-c1c2c3 或 sm2-asn1", "")
 		return
-	}
-	if err != nil {
-		if errors.Is(err, envelope.ErrUnsupported) {
-			writeError(w, http.StatusBadRequest, "bad-request", "该证书的密钥类型不支持此加密格式", err.Error())
-			return
-		}
+	case errors.Is(err, envelope.ErrUnsupported):
+		writeError(w, http.StatusBadRequest, "bad-request", "该证书的密钥类型不支持此加密格式", err.Error())
+		return
+	case err != nil:
 		a.logf.ErrorContext(context.WithoutCancel(r.Context()), "envelope encrypt failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "加密失败", "")
 		return

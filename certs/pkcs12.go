@@ -180,7 +180,7 @@ func parsePFX(in, password []byte) (*Identity, error) {
 			}
 			enc := ed.EncryptedContentInfo.EncryptedContent.Bytes
 			if ed.EncryptedContentInfo.EncryptedContent.IsCompound {
-				enc = joinOctetStrings(enc)
+				enc = ber.JoinChunks(enc)
 			}
 			plain, err := pbeDecrypt(ed.EncryptedContentInfo.ContentEncryptionAlgorithm, enc, password)
 			if err != nil {
@@ -240,20 +240,6 @@ func parsePFX(in, password []byte) (*Identity, error) {
 		return nil, fmt.Errorf("%w: the PKCS#12 file holds no certificate for its key", ErrMalformedKey)
 	}
 	return id, nil
-}
-
-func joinOctetStrings(b []byte) []byte {
-	var out []byte
-	for len(b) > 0 {
-		var chunk []byte
-		rest, err := asn1.Unmarshal(b, &chunk)
-		if err != nil {
-			return out
-		}
-		out = append(out, chunk...)
-		b = rest
-	}
-	return out
 }
 
 func decryptShroudedKey(der, password []byte) (any, error) {

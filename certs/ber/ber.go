@@ -3,7 +3,8 @@
 // streaming encoders split OCTET STRINGs into constructed chunks. ToDER
 // rewrites every length in definite form and joins constructed universal
 // OCTET STRINGs into one primitive string; everything else keeps its bytes,
-// so a DER input comes back unchanged.
+// so a DER input comes back unchanged. JoinChunks joins the chunks of an
+// implicitly tagged OCTET STRING, which ToDER cannot recognise as one.
 package ber
 
 import (

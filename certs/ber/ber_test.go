@@ -69,3 +69,14 @@ func FuzzToDER(f *testing.F) {
 		}
 	})
 }
+
+func TestJoinChunks(t *testing.T) {
+	// The content of a constructed [0]: OCTET STRING "ab", OCTET STRING "c".
+	if got := JoinChunks([]byte{0x04, 0x02, 'a', 'b', 0x04, 0x01, 'c'}); string(got) != "abc" {
+		t.Fatalf("got %q", got)
+	}
+	// A non-OCTET STRING element ends the join.
+	if got := JoinChunks([]byte{0x04, 0x01, 'a', 0x02, 0x01, 0x05, 0x04, 0x01, 'b'}); string(got) != "a" {
+		t.Fatalf("got %q", got)
+	}
+}

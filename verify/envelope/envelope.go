@@ -27,6 +27,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/certs/ber"
 	"github.com/scansign/scansign/verify/cms"
 )
 
@@ -259,7 +260,7 @@ func Decrypt(data []byte, key crypto.PrivateKey, cert *smx509.Certificate) ([]by
 	eci := ed.EncryptedContentInfo
 	ct := eci.EncryptedContent.Bytes
 	if eci.EncryptedContent.IsCompound { // BER: constructed [0] of OCTET STRING chunks
-		ct = joinOctets(ct)
+		ct = ber.JoinChunks(ct)
 	}
 	var block cipher.Block
 	alg := eci.ContentEncryptionAlgorithm
@@ -284,20 +285,6 @@ func Decrypt(data []byte, key crypto.PrivateKey, cert *smx509.Certificate) ([]by
 	plain := make([]byte, len(ct))
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, ct)
 	return unpad(plain, block.BlockSize())
-}
-
-func joinOctets(b []byte) []byte {
-	var out []byte
-	for len(b) > 0 {
-		var chunk []byte
-		rest, err := asn1.Unmarshal(b, &chunk)
-		if err != nil {
-			return out
-		}
-		out = append(out, chunk...)
-		b = rest
-	}
-	return out
 }
 
 func matchesRecipient(rid asn1.RawValue, cert *smx509.Certificate) bool {

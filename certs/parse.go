@@ -76,7 +76,7 @@ func ParseCertificates(data []byte) ([]*smx509.Certificate, error) {
 	}
 	der := trimmed
 	if len(der) > 0 && der[0] != 0x30 {
-		decoded, err := decodeBase64(der)
+		decoded, err := DecodeBinary(der)
 		if err != nil {
 			return nil, fmt.Errorf("%w: neither PEM, DER nor base64", ErrMalformedCertificate)
 		}
@@ -126,7 +126,7 @@ func certificateDER(data []byte) ([]byte, error) {
 	if trimmed[0] == 0x30 && len(trimmed) > 1 && trimmed[1]&0x80 != 0 {
 		return trimmed, nil
 	}
-	der, err := decodeBase64(trimmed)
+	der, err := DecodeBinary(trimmed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: neither PEM, DER nor base64", ErrMalformedCertificate)
 	}
@@ -137,30 +137,55 @@ func isCertificateBlock(t string) bool {
 	return t == "CERTIFICATE" || t == "X509 CERTIFICATE" || t == "TRUSTED CERTIFICATE"
 }
 
-// decodeBase64 accepts standard or URL-safe base64, padded or not, with
-// whitespace and line breaks anywhere (and "\n" escapes some apps leave in
-// JSON strings), and also hex as some apps send certificates as hex.
-func decodeBase64(text []byte) ([]byte, error) {
+// DecodeBinary turns binary data as it reaches scansign — signatures,
+// envelopes, certificates and key files, sent as base64 (either alphabet,
+// padded or not, with line breaks or the "\n" escapes some apps leave in
+// JSON strings), hex, a PEM block, or raw bytes — into bytes. Input that is
+// not printable text, or is one DER element, is returned as it is: binary
+// is never trimmed, since it may end in 0x20 or 0x0a.
+func DecodeBinary(in []byte) ([]byte, error) {
+	if len(in) == 0 {
+		return nil, errors.New("certs: empty input")
+	}
+	if !isText(in) || IsDERElement(in) {
+		return in, nil
+	}
+	t := bytes.TrimSpace(in)
+	if len(t) == 0 {
+		return nil, errors.New("certs: empty input")
+	}
+	if bytes.HasPrefix(t, []byte("-----BEGIN")) {
+		block, _ := pem.Decode(t)
+		if block == nil {
+			return nil, errors.New("certs: unreadable PEM block")
+		}
+		return block.Bytes, nil
+	}
 	s := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
+		if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
 			return -1
 		}
 		return r
-	}, strings.ReplaceAll(string(text), `\n`, ""))
-	if s == "" {
-		return nil, errors.New("empty")
-	}
-	if isHex(s) && len(s)%2 == 0 && strings.HasPrefix(strings.ToLower(s), "30") {
+	}, strings.ReplaceAll(string(t), `\n`, ""))
+	if len(s)%2 == 0 && isHex(s) {
 		if b, err := hex.DecodeString(s); err == nil {
 			return b, nil
 		}
 	}
-	if strings.ContainsAny(s, "-_") {
-		s = strings.NewReplacer("-", "+", "_", "/").Replace(s)
+	s = strings.NewReplacer("-", "+", "_", "/").Replace(strings.TrimRight(s, "="))
+	if b, err := base64.RawStdEncoding.DecodeString(s); err == nil {
+		return b, nil
 	}
-	s = strings.TrimRight(s, "=")
-	return base64.RawStdEncoding.DecodeString(s)
+	return nil, errors.New("certs: text that is neither base64, hex nor PEM")
+}
+
+func isText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\r' && c != '\n' && c != '\t' || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex(s string) bool {
@@ -170,45 +195,13 @@ func isHex(s string) bool {
 			return false
 		}
 	}
-	return true
-}
-
-// DecodeBinary turns text that carries binary data (base64 in either
-// alphabet, with or without padding and line breaks, or a PEM block) into
-// bytes; input that already looks like DER (starts with an ASN.1 SEQUENCE)
-// is returned as is. Signatures, envelopes and certificates reach scansign
-// in all of these shapes.
-func DecodeBinary(data []byte) ([]byte, error) {
-	if IsDERElement(data) {
-		return data, nil
-	}
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return nil, errors.New("certs: empty input")
-	}
-	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
-		block, _ := pem.Decode(trimmed)
-		if block == nil {
-			return nil, errors.New("certs: unreadable PEM block")
-		}
-		return block.Bytes, nil
-	}
-	if trimmed[0] == 0x30 && len(trimmed) > 1 && (trimmed[1]&0x80 != 0 || int(trimmed[1]) == len(trimmed)-2) {
-		return trimmed, nil
-	}
-	out, err := decodeBase64(trimmed)
-	if err != nil {
-		return nil, errors.New("certs: input is neither DER, PEM nor base64")
-	}
-	return out, nil
+	return s != ""
 }
 
 // EncodePEM returns the certificate as one PEM block.
 func EncodePEM(cert *smx509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
 }
-
-func pemDecode(b []byte) (*pem.Block, []byte) { return pem.Decode(b) }
 
 // IsDERElement reports whether b is exactly one ASN.1 element with a
 // definite length (binary DER, not text). Binary input must never be

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/list"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -231,7 +232,7 @@ func crlBlocks(data []byte) [][]byte {
 	var out [][]byte
 	rest := trimmed
 	for {
-		block, r := pemDecode(rest)
+		block, r := pem.Decode(rest)
 		if block == nil {
 			return out
 		}

@@ -89,7 +89,7 @@ func Complete(ctx context.Context, src io.ReaderAt, size int64, ans Answer, opts
 			return nil, fail(CodeMalformed, "签名字典中的摘要算法无效", "the signature dictionary names an unknown digest", err)
 		}
 	}
-	sigBytes, err := verify.DecodeSignature(ans.Signature)
+	sigBytes, err := certs.DecodeBinary(ans.Signature)
 	if err != nil || len(sigBytes) == 0 {
 		return nil, fail(CodeBadSignature, "签名值为空或无法解码", "the signature is empty or cannot be decoded", err)
 	}

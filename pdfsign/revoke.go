@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/pdfsign/internal/pdf"
 	"github.com/scansign/scansign/verify"
 )
@@ -77,7 +78,7 @@ func Revoke(ctx context.Context, src io.ReaderAt, size int64, req RevokeRequest,
 	}
 	sealCert := sr.Verification.SignerCert
 
-	sigBytes, err := verify.DecodeSignature(req.Signature)
+	sigBytes, err := certs.DecodeBinary(req.Signature)
 	if err != nil || len(sigBytes) == 0 {
 		return nil, fail(CodeBadSignature, "撤章签名为空或无法解码", "the revocation signature is empty or cannot be decoded", err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/sign"
-	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/cms"
 	"github.com/scansign/scansign/verify/envelope"
 )
@@ -74,7 +73,7 @@ func (a *App) signature(content []byte, raw bool) (sig []byte, how string, err e
 // prefix) for SM2 keys, or a raw RSA PKCS#1 v1.5 block for RSA keys, sent as
 // base64, hex or PEM text.
 func (a *App) open(message string) (plain []byte, how string, err error) {
-	data, err := verify.DecodeSignature([]byte(message))
+	data, err := certs.DecodeBinary([]byte(message))
 	if err != nil || len(data) == 0 {
 		return nil, "", errors.New("the message is not base64, hex or PEM")
 	}

@@ -181,7 +181,7 @@ func (rs *Results) outcome(ctx context.Context, op store.Operation) *Outcome {
 }
 
 func (rs *Results) verifySignature(ctx context.Context, sig, pubCert string, exp verify.Expected, certType certs.CertType, at time.Time) *Outcome {
-	sigBytes, err := verify.DecodeSignature([]byte(sig))
+	sigBytes, err := certs.DecodeBinary([]byte(sig))
 	if err != nil || len(sigBytes) == 0 || len(sigBytes) > verify.MaxSignatureSize {
 		return malformed("签名值不是 base64、hex 或 PEM 编码的签名", "the signature is not base64, hex or PEM")
 	}
@@ -200,7 +200,7 @@ func (rs *Results) verifySignature(ctx context.Context, sig, pubCert string, exp
 // content it carries), or for a raw signature over prepared signed
 // attributes, the certificate alone.
 func (rs *Results) verifySeal(ctx context.Context, sig, pubCert string, certType certs.CertType, at time.Time) *Outcome {
-	sigBytes, err := verify.DecodeSignature([]byte(sig))
+	sigBytes, err := certs.DecodeBinary([]byte(sig))
 	if err != nil || len(sigBytes) == 0 || len(sigBytes) > verify.MaxSignatureSize {
 		return malformed("签名值不是 base64、hex 或 PEM 编码的签名", "the signature is not base64, hex or PEM")
 	}

@@ -198,7 +198,7 @@ func (a *api) verify(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad-request", "缺少签名值 signature", "")
 		return
 	}
-	sig, err := DecodeSignature([]byte(req.Signature))
+	sig, err := certs.DecodeBinary([]byte(req.Signature))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad-request", "签名值须为 base64、十六进制或 PEM", err.Error())
 		return

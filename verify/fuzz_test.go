@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/cms"
@@ -57,6 +58,6 @@ func FuzzVerify(f *testing.F) {
 				cms.SignerCertificate(&sd.Signers[i], sd.Certificates)
 			}
 		}
-		verify.DecodeSignature(sig)
+		certs.DecodeBinary(sig)
 	})
 }

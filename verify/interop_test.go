@@ -132,7 +132,7 @@ func TestInteropFixtureVerdicts(t *testing.T) {
 		name := fmt.Sprintf("%s/%s/%s", r.fixture, r.expect, r.cert)
 		t.Run(name, func(t *testing.T) {
 			raw := readFixture(t, r.fixture)
-			sig, err := verify.DecodeSignature(raw)
+			sig, err := certs.DecodeBinary(raw)
 			if err != nil {
 				sig = raw
 			}

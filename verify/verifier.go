@@ -63,7 +63,7 @@ const MaxSignatureSize = 1 << 20
 // Request is one verification.
 type Request struct {
 	// Signature is the PKCS#7 (DER or BER) or raw signature bytes; text
-	// forms (base64, PEM, hex) are turned into bytes with DecodeSignature.
+	// forms (base64, PEM, hex) are turned into bytes with certs.DecodeBinary.
 	Signature []byte
 	// Cert is the signer's certificate (PEM, DER or base64): required for
 	// raw signatures, and used for a PKCS#7 that carries no certificate.

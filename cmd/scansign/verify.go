@@ -114,7 +114,7 @@ func runVerifySig(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "scansign verify sig: %v\n", err)
 		return exitUsage
 	}
-	sig, err := verify.DecodeSignature(raw)
+	sig, err := certs.DecodeBinary(raw)
 	if err != nil {
 		fmt.Fprintf(stderr, "scansign verify sig: %s: %v\n", *in, err)
 		return exitUsage

@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 )
 
 // Account is one configured account. SecretHash is "sha256:" and 64 hex
@@ -118,81 +116,4 @@ func (a accounts) check(name, secret string) (account, bool) {
 	}
 	match := subtle.ConstantTimeCompare(presented[:], want[:]) == 1
 	return acc, known && match
-}
-
-// throttle counts failed attempts per key in fixed windows: after max
-// failures within window, the key is refused until the window ends. Memory
-// is bounded: at most maxKeys keys are tracked; when full, stale keys are
-// dropped, and if all are fresh the new key shares one overflow bucket
-// (so a flood of new keys throttles itself instead of escaping the limit).
-type throttle struct {
-	max     int
-	window  time.Duration
-	maxKeys int
-
-	mu   sync.Mutex
-	keys map[string]*attempts
-}
-
-type attempts struct {
-	failures int
-	start    time.Time
-}
-
-const overflowKey = "\x00overflow"
-
-func newThrottle(max int, window time.Duration, maxKeys int) *throttle {
-	return &throttle{max: max, window: window, maxKeys: maxKeys, keys: make(map[string]*attempts)}
-}
-
-// blocked reports whether key has used up its failures in this window.
-func (t *throttle) blocked(key string, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := t.keys[key]
-	if a == nil {
-		a = t.keys[overflowKey]
-		if a == nil || len(t.keys) < t.maxKeys {
-			return false
-		}
-	}
-	if now.Sub(a.start) >= t.window {
-		return false
-	}
-	return a.failures >= t.max
-}
-
-// fail records a failed attempt.
-func (t *throttle) fail(key string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := t.keys[key]
-	if a == nil {
-		if len(t.keys) >= t.maxKeys {
-			for k, v := range t.keys {
-				if now.Sub(v.start) >= t.window {
-					delete(t.keys, k)
-				}
-			}
-		}
-		if len(t.keys) >= t.maxKeys {
-			key = overflowKey
-			a = t.keys[key]
-		}
-		if a == nil {
-			a = &attempts{start: now}
-			t.keys[key] = a
-		}
-	}
-	if now.Sub(a.start) >= t.window {
-		a.failures, a.start = 0, now
-	}
-	a.failures++
-}
-
-// succeed forgets key's failures.
-func (t *throttle) succeed(key string) {
-	t.mu.Lock()
-	delete(t.keys, key)
-	t.mu.Unlock()
 }

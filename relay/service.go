@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/scansign/scansign/internal/throttle"
 	"github.com/scansign/scansign/relay/store"
 )
 
@@ -69,7 +70,7 @@ type Service struct {
 	accounts accounts
 	machine  machine
 	cities   map[string]City
-	throttle *throttle
+	throttle *throttle.Throttle
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -129,7 +130,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, store: cfg.Store, accounts: acc, machine: newMachine(), cities: cities,
-		throttle: newThrottle(cfg.MaxFailures, cfg.FailureWindow, defaultThrottleMaxKeys),
+		throttle: throttle.New(cfg.MaxFailures, cfg.FailureWindow, defaultThrottleMaxKeys),
 		now:      cfg.Now, log: cfg.Logger,
 	}, nil
 }
@@ -190,16 +191,16 @@ func (s *Service) GrantToken(ctx context.Context, req GrantRequest) (string, err
 	}
 	now := s.now()
 	key := req.AccountName + "\x00" + req.ClientAddr
-	if s.throttle.blocked(key, now) {
+	if s.throttle.Blocked(now, key) {
 		return "", fail(CodeThrottled, msgThrottled)
 	}
 	acc, ok := s.accounts.check(req.AccountName, req.Password)
 	if !ok {
-		s.throttle.fail(key, now)
+		s.throttle.Fail(now, key)
 		s.log.WarnContext(ctx, "grantToken refused: bad account or secret", "account", logName(req.AccountName), "client", req.ClientAddr)
 		return "", fail(CodeUnauthorized, msgBadSecret)
 	}
-	s.throttle.succeed(key)
+	s.throttle.Forget(key)
 
 	guid := ""
 	if req.GUID != "" {

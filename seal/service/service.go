@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/throttle"
 	"github.com/scansign/scansign/seal"
 )
 
@@ -25,6 +26,7 @@ const (
 	DefaultMaxFailures   = 5
 	DefaultFailureWindow = time.Minute
 	DefaultLookupTimeout = 10 * time.Second
+	maxThrottledKeys     = 100_000 // accounts and client addresses with failures, at once
 )
 
 // Account is one caller of the seal service (the relay, usually), as it
@@ -50,7 +52,7 @@ type Config struct {
 type Service struct {
 	store    seal.Store
 	accounts *accounts
-	throttle *throttle
+	throttle *throttle.Throttle
 	maxBody  int64
 	timeout  time.Duration
 	log      *slog.Logger
@@ -90,7 +92,7 @@ func New(cfg Config, st seal.Store) (*Service, error) {
 	if window <= 0 {
 		window = DefaultFailureWindow
 	}
-	s.throttle = newThrottle(maxFail, window, s.now)
+	s.throttle = throttle.New(maxFail, window, maxThrottledKeys)
 	return s, nil
 }
 
@@ -125,16 +127,16 @@ func (s *Service) answer(r *http.Request) seal.GetSealAnswer {
 	}
 
 	addrKey, accountKey := "addr:"+clientAddr(r), "account:"+req.AccountName
-	if s.throttle.blocked(addrKey, accountKey) {
+	if s.throttle.Blocked(s.now(), addrKey, accountKey) {
 		s.log.Warn("seal service: throttled", "account", quoteForLog(req.AccountName), "remote", clientAddr(r))
 		return fail(seal.CodeThrottled, seal.MsgThrottled)
 	}
 	if !s.accounts.check(req.AccountName, req.Password) {
-		s.throttle.fail(addrKey, accountKey)
+		s.throttle.Fail(s.now(), addrKey, accountKey)
 		s.log.Warn("seal service: authentication failed", "account", quoteForLog(req.AccountName), "remote", clientAddr(r))
 		return fail(seal.CodeUnauthorized, seal.MsgUnauthorized)
 	}
-	s.throttle.reset(accountKey)
+	s.throttle.Forget(accountKey)
 
 	serial, err := certs.NormalizeSerial(req.CASerialID)
 	if err != nil {

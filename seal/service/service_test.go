@@ -427,27 +427,6 @@ func TestAccountsCheck(t *testing.T) {
 	}
 }
 
-func TestThrottleBounded(t *testing.T) {
-	c := &clock{t: day}
-	th := newThrottle(2, time.Minute, c.now)
-	th.limit = 10
-	for i := range 100 {
-		th.fail(fmt.Sprint("k", i))
-	}
-	if len(th.keys) > th.limit {
-		t.Fatalf("%d keys tracked, limit %d", len(th.keys), th.limit)
-	}
-	th.fail("a")
-	th.fail("a")
-	if !th.blocked("x", "a") {
-		t.Fatal("a not blocked after 2 failures")
-	}
-	th.reset("a")
-	if th.blocked("a") {
-		t.Fatal("a blocked after reset")
-	}
-}
-
 func TestHashPasswordIterations(t *testing.T) {
 	h, err := HashPasswordIterations("dev", minIterations)
 	if err != nil || !strings.HasPrefix(h, "pbkdf2-sha256$10000$") {

@@ -22,6 +22,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/verify"
 )
 
@@ -220,12 +221,7 @@ func (a *api) answerError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, message, detail string) {
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(APIError{InvokeCode: status, FailMessage: message, Code: code, Message: message, Detail: detail})
+	httpjson.Write(w, status, APIError{InvokeCode: status, FailMessage: message, Code: code, Message: message, Detail: detail})
 }
 
 // APIError is the body of every refusal. It carries both dialects: code,
@@ -364,7 +360,8 @@ func jsonWithPDF(w http.ResponseWriter, head any, file *os.File) error {
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.Header().Set("Content-Type", httpjson.ContentType)
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 256<<10)
@@ -379,14 +376,6 @@ func jsonWithPDF(w http.ResponseWriter, head any, file *os.File) error {
 	enc.Close()
 	bw.WriteString("\"}\n")
 	return bw.Flush()
-}
-
-func writeOK(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
 }
 
 // tempOut is a temporary file for a result, removed by the caller.
@@ -558,7 +547,7 @@ func (a *api) verify(ctx context.Context, w http.ResponseWriter, f *form) error 
 			sigs[i].SealImage = base64.StdEncoding.EncodeToString(s.SealImage)
 		}
 	}
-	writeOK(w, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		InvokeCode int            `json:"invokeCode"`
 		Valid      bool           `json:"valid"`
 		Pages      int            `json:"pages"`
@@ -596,7 +585,7 @@ func (a *api) seals(ctx context.Context, w http.ResponseWriter, f *form) error {
 			Hash: s.Hash, SigningTime: s.SigningTime, Signer: s.Signer, Valid: s.Valid, Revocable: s.Revocable,
 		})
 	}
-	writeOK(w, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		InvokeCode int        `json:"invokeCode"`
 		Seals      []SealInfo `json:"seals"`
 	}{1, out})

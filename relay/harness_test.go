@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/internal/pgtest"
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/relay/store"
@@ -134,7 +135,7 @@ func (h *harness) start(st store.Store, mod ...func(*Config)) {
 		r.Use(h.svc.RequireSystem)
 		r.Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
 			p, _ := PrincipalFrom(r.Context())
-			WriteJSON(w, 200, map[string]any{"account": p.Account, "guid": p.GUID})
+			httpjson.WriteExact(w, 200, map[string]any{"account": p.Account, "guid": p.GUID})
 		})
 		r.With(h.svc.RequireBound("guid")).Get("/operations/{guid}", func(w http.ResponseWriter, r *http.Request) {
 			p, _ := PrincipalFrom(r.Context())
@@ -143,7 +144,7 @@ func (h *harness) start(st store.Store, mod ...func(*Config)) {
 				h.svc.WriteFailure(w, r, 0, err)
 				return
 			}
-			WriteJSON(w, 200, map[string]any{"status": op.Status, "stage": op.Stage})
+			httpjson.WriteExact(w, 200, map[string]any{"status": op.Status, "stage": op.Stage})
 		})
 	})
 	h.srv = httptest.NewServer(r)

@@ -1,9 +1,7 @@
 package relay
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -13,11 +11,12 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/relay/store"
 )
 
 // ContentTypeJSON is what every JSON answer is labelled, as the guide has it.
-const ContentTypeJSON = "application/json;charset=utf-8"
+const ContentTypeJSON = httpjson.ContentType
 
 // Mount puts the guide's endpoints and /qrcode on r (at r's root: mount r
 // under the configured path prefix). Each answers GET and POST.
@@ -57,7 +56,7 @@ func (s *Service) Endpoint(fn EndpointFunc) http.HandlerFunc {
 			s.WriteFailure(w, r, http.StatusOK, err)
 			return
 		}
-		WriteJSON(w, http.StatusOK, body)
+		httpjson.WriteExact(w, http.StatusOK, body)
 	}
 }
 
@@ -78,24 +77,7 @@ func (s *Service) WriteFailure(w http.ResponseWriter, r *http.Request, httpStatu
 	if httpStatus == 0 {
 		httpStatus = code
 	}
-	WriteJSON(w, httpStatus, Failure{InvokeCode: code, FailMessage: msg})
-}
-
-// WriteJSON writes v as JSON labelled ContentTypeJSON, HTML characters not
-// escaped (values go back byte for byte as saved).
-func WriteJSON(w http.ResponseWriter, httpStatus int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		httpStatus = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"invokeCode":500,"failMessage":"服务内部错误，请稍后重试"}`)
-	}
-	w.Header().Set("Content-Type", ContentTypeJSON)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(httpStatus)
-	w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	httpjson.WriteExact(w, httpStatus, Failure{InvokeCode: code, FailMessage: msg})
 }
 
 // defaultClientAddr is the client IP a chi ClientIP middleware found, else

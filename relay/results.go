@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/relay/store"
 	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/envelope"
@@ -265,7 +266,7 @@ func (rs *Results) handleGet(w http.ResponseWriter, r *http.Request) {
 		rs.svc.WriteFailure(w, r, 0, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, res)
+	httpjson.WriteExact(w, http.StatusOK, res)
 }
 
 // EncryptRequest is the body of POST /api/v1/operations/{guid}/encrypt.
@@ -355,7 +356,7 @@ func (rs *Results) handleEncrypt(w http.ResponseWriter, r *http.Request) {
 		rs.svc.WriteFailure(w, r, 0, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, res)
+	httpjson.WriteExact(w, http.StatusOK, res)
 }
 
 // decodeEncrypt reads the JSON body (an empty body asks for the message).

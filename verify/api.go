@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/verify/envelope"
 )
 
@@ -115,17 +116,8 @@ func NewHandler(v *Verifier, opts HandlerOptions) http.Handler {
 	return r
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, code, message, detail string) {
-	writeJSON(w, status, APIError{Code: code, Message: message, Detail: detail})
+	httpjson.Write(w, status, APIError{Code: code, Message: message, Detail: detail})
 }
 
 // decode reads a JSON body into dst, answering the error itself.
@@ -223,7 +215,7 @@ func (a *api) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := a.v.Verify(r.Context(), vr)
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }
 
 // expectationFor turns API/CLI content into an Expected.
@@ -264,7 +256,7 @@ func (a *api) inspect(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad-request", "证书无法解析", res.Detail)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }
 
 func (a *api) encrypt(w http.ResponseWriter, r *http.Request) {
@@ -311,5 +303,5 @@ func (a *api) encrypt(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "加密失败", "")
 		return
 	}
-	writeJSON(w, http.StatusOK, EncryptResponse{Envelope: base64.StdEncoding.EncodeToString(out), Format: format})
+	httpjson.Write(w, http.StatusOK, EncryptResponse{Envelope: base64.StdEncoding.EncodeToString(out), Format: format})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/pdfsign"
 	"github.com/scansign/scansign/relay"
 	"github.com/scansign/scansign/relay/store"
@@ -166,24 +167,24 @@ func (s *server) routes() http.Handler {
 		r.Use(middleware.ClientIPFromXFF(s.cfg.TrustedProxies...))
 	}
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		relay.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.WriteExact(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if err := s.relay.Ready(ctx); err != nil {
 			s.log.ErrorContext(r.Context(), "not ready: store unreachable", "err", err)
-			relay.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
+			httpjson.WriteExact(w, http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
 			return
 		}
 		if s.seal.store != nil {
 			if err := s.seal.store.Ping(ctx); err != nil {
 				s.log.ErrorContext(r.Context(), "not ready: seal store unreachable", "err", err)
-				relay.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "seal store unreachable"})
+				httpjson.WriteExact(w, http.StatusServiceUnavailable, map[string]string{"status": "seal store unreachable"})
 				return
 			}
 		}
-		relay.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		httpjson.WriteExact(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mount := func(r chi.Router) {
 		s.relay.Mount(r)       // /grantToken … /saveCaMessageResult, /qrcode
@@ -247,7 +248,7 @@ func (s *server) mountFullPath(r chi.Router) {
 // without a trust directory: 503, saying what to configure.
 func unconfiguredTrust() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		relay.WriteJSON(w, http.StatusServiceUnavailable, relay.Failure{InvokeCode: http.StatusServiceUnavailable,
+		httpjson.WriteExact(w, http.StatusServiceUnavailable, relay.Failure{InvokeCode: http.StatusServiceUnavailable,
 			FailMessage: "服务未配置信任的 CA 证书目录（--trust），验签相关接口不可用"})
 	})
 }
@@ -295,7 +296,7 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				relay.WriteJSON(w, http.StatusInternalServerError, relay.Failure{InvokeCode: relay.CodeInternal, FailMessage: "服务内部错误，请稍后重试"})
+				httpjson.WriteExact(w, http.StatusInternalServerError, relay.Failure{InvokeCode: relay.CodeInternal, FailMessage: "服务内部错误，请稍后重试"})
 			}
 		}()
 		next.ServeHTTP(w, r)

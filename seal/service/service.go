@@ -1,18 +1,16 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/internal/throttle"
 	"github.com/scansign/scansign/seal"
 )
@@ -185,20 +183,9 @@ func (s *Service) build(serial string, e seal.Entry) seal.GetSealAnswer {
 }
 
 func (s *Service) write(w http.ResponseWriter, status int, a seal.GetSealAnswer) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(a); err != nil {
+	if err := httpjson.Write(w, status, a); err != nil {
 		s.log.Error("seal service: encode answer", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=utf-8")
-	h.Set("Cache-Control", "no-store") // personal data and seal images
-	h.Set("Content-Length", fmt.Sprint(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }
 
 // clientAddr is the caller's IP: the throttling key for its address. A

@@ -64,8 +64,10 @@ const (
 type PrepareRequest struct {
 	Seal      SealImage
 	Placement Placement
-	Shape     Shape           // default ShapeCMS
-	Digest    DigestAlgorithm // default: from the signer's key (SM2 → SM3, RSA → SHA-256), else SM3
+	Shape     Shape // default ShapeCMS
+	// Digest defaults to the signer's key's (SM2 → SM3, RSA → SHA-256);
+	// without Signer, the cms shape needs it and p7hash takes SM3.
+	Digest DigestAlgorithm
 	// Signer is the signer's certificate when known in advance: it sizes the
 	// placeholder, picks the digest and goes into signing-certificate-v2
 	// (PAdES-B-B); Chain are its CA certificates, for sizing only.
@@ -138,13 +140,23 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 		return nil, fail(CodeBadRequest, "不支持的签名形式 "+string(shape), "unknown signature shape "+string(shape), nil)
 	}
 	alg := req.Digest
-	if alg == "" {
-		alg = SM3
-		if req.Signer != nil {
-			if alg, err = digestForCert(req.Signer); err != nil {
-				return nil, err
-			}
+	switch {
+	case alg != "":
+	case req.Signer != nil:
+		if alg, err = digestForCert(req.Signer); err != nil {
+			return nil, err
 		}
+	case shape == ShapeCMS:
+		// The signer signs the signed attributes with the digest named in
+		// them: a guess wrong for its key (SM3 for an RSA app) would only
+		// show at complete, as a bad signature after the app has signed.
+		return nil, fail(CodeBadRequest,
+			"cms 形式须给出签章证书（cert）或摘要算法（digest：SM2 证书用 SM3，RSA 证书用 SHA-256）",
+			"the cms shape needs the signer's certificate (cert) or a digest algorithm (digest: SM3 for SM2 certificates, SHA-256 for RSA)", nil)
+	default:
+		// p7hash: the app signs the hash's hex text with a digest of its
+		// own choosing, so the hash's algorithm fits any key.
+		alg = SM3
 	}
 	if alg != SM3 && alg != SHA256 {
 		return nil, fail(CodeBadRequest, "不支持的摘要算法 "+string(alg), "unsupported digest "+string(alg), nil)

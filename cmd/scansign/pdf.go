@@ -135,7 +135,7 @@ func addPlacementFlags(fs *flag.FlagSet) placementFlags {
 		sealWidth:   fs.Float64("seal-width", 0, "the seal's own width in cm (signWidth)"),
 		sealHeight:  fs.Float64("seal-height", 0, "the seal's own height in cm (signHeight)"),
 		shape:       fs.String("shape", "cms", "cms (standard detached CMS, /adbe.pkcs7.detached) or p7hash (PKCS#7 over the hash, as the guide's apps)"),
-		digest:      fs.String("digest", "", "SM3 or SHA-256 (default from the certificate: SM2 → SM3, RSA → SHA-256)"),
+		digest:      fs.String("digest", "", "SM3 or SHA-256 (default from --cert: SM2 → SM3, RSA → SHA-256; the cms shape without --cert needs it; p7hash takes SM3)"),
 		field:       fs.String("field", "", "signature field name (default Seal1, Seal2, …)"),
 		reason:      fs.String("reason", "", "reason for signing"),
 		location:    fs.String("location", "", "location"),

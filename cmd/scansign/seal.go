@@ -176,7 +176,7 @@ func runSealAdd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		*d.dst = t
 	}
-	img, err := readSealFile(*imagePath, sealimg.MaxImageBytes)
+	img, err := readLimited(*imagePath, sealimg.MaxImageBytes)
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
@@ -216,24 +216,6 @@ func runSealAdd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "warning: the image has no transparent pixels; placed on a PDF it will hide the text under it")
 	}
 	return exitOK
-}
-
-// readSealFile reads a file refusing anything over max bytes, without
-// reading more than max+1.
-func readSealFile(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return b, nil
 }
 
 // sealListing is `seal list --json`: the seals (without image bytes) and users.
@@ -651,6 +633,7 @@ func runSealServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10, // a GET carries its fields in the query
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("seal service listening", "addr", ln.Addr().String(), "endpoint", cfg.PathPrefix+service.Path, "tls", cfg.TLSCert != "")

@@ -253,10 +253,10 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
-// RequestToken finds the token of a REST request: "Authorization: Bearer
+// requestToken finds the token of a REST request: "Authorization: Bearer
 // <token>", else a token query parameter, else a token field of a
 // form-urlencoded body.
-func RequestToken(r *http.Request) string {
+func requestToken(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
 		if ok && strings.EqualFold(scheme, "Bearer") {
@@ -275,13 +275,13 @@ func RequestToken(r *http.Request) string {
 	return ""
 }
 
-// RequireSystem authenticates a REST request (RequestToken) and lets it
+// RequireSystem authenticates a REST request (requestToken) and lets it
 // through only for a system account's token, bound or not, with the
 // Principal in the context (PrincipalFrom). Refusals answer the invokeCode
 // as the HTTP status too, with the usual JSON body.
 func (s *Service) RequireSystem(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Authenticate(r.Context(), RequestToken(r))
+		p, err := s.Authenticate(r.Context(), requestToken(r))
 		if err == nil && p.Role != RoleSystem {
 			err = fail(CodeForbidden, "只有交易系统（system）账号可以调用此接口")
 		}
@@ -316,7 +316,3 @@ func (s *Service) RequireBound(param string) func(http.Handler) http.Handler {
 		})
 	}
 }
-
-// CanonicalGUID parses a guid as scansign hands them out (UUID text) and
-// returns its canonical form; ok is false for anything else.
-func CanonicalGUID(s string) (string, bool) { return canonicalUUID(strings.TrimSpace(s)) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/scansign/scansign/pdfsign"
 )
@@ -42,7 +43,7 @@ func (k *PDFHashSink) SetSealHash(ctx context.Context, h pdfsign.SealHash) error
 	if !ok {
 		return asPDFError("", internal(errors.New("PDFHashSink used without RequireSystem: no principal in the context")))
 	}
-	guid, ok := CanonicalGUID(h.GUID)
+	guid, ok := canonicalUUID(strings.TrimSpace(h.GUID))
 	if !ok {
 		return asPDFError("", fail(CodeBadRequest, "guid 格式不正确"))
 	}

@@ -260,7 +260,7 @@ func malformed(zh, en string) *Outcome {
 
 func (rs *Results) handleGet(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
-	guid, _ := CanonicalGUID(chi.URLParam(r, "guid"))
+	guid, _ := canonicalUUID(strings.TrimSpace(chi.URLParam(r, "guid")))
 	res, err := rs.Result(r.Context(), p, guid)
 	if err != nil {
 		rs.svc.WriteFailure(w, r, 0, err)
@@ -345,7 +345,7 @@ func (rs *Results) Encrypt(ctx context.Context, p Principal, guid string, req En
 
 func (rs *Results) handleEncrypt(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
-	guid, _ := CanonicalGUID(chi.URLParam(r, "guid"))
+	guid, _ := canonicalUUID(strings.TrimSpace(chi.URLParam(r, "guid")))
 	req, err := rs.decodeEncrypt(w, r)
 	if err != nil {
 		rs.svc.WriteFailure(w, r, 0, err)

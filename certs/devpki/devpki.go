@@ -1,10 +1,3 @@
-// Package devpki makes development PKIs: SM2 and RSA roots, issuing CAs,
-// person and organisation leaves, an expired leaf, a revoked leaf with its
-// CRL, and an untrusted second root with a leaf — everything `scansign pki
-// init` writes and `scansign demo` and the tests use. It is a library so
-// callers create a fresh PKI in a temporary directory and read the
-// Manifest instead of guessing file names. Keys are for development only:
-// CA keys are written unencrypted.
 package devpki
 
 import (
@@ -380,7 +373,7 @@ func (g *generator) leaf(alg string, s leafSpec, issuer *caMaterial, issuerName 
 	subject := pkix.Name{CommonName: s.cn, Country: []string{"CN"}, Province: []string{"安徽省"}, Locality: []string{"合肥市"}}
 	if s.kind == Organisation {
 		if s.creditCode == "" {
-			s.creditCode, err = RandomCreditCode()
+			s.creditCode, err = randomCreditCode()
 			if err != nil {
 				return nil, nil, err
 			}
@@ -465,10 +458,10 @@ func writeKey(path string, key crypto.Signer, password []byte) error {
 	return os.WriteFile(path, p, 0o600)
 }
 
-// RandomCreditCode makes a valid-looking 统一社会信用代码 for test
+// randomCreditCode makes a valid-looking 统一社会信用代码 for test
 // organisations: "91" (enterprise), a 合肥 division code, random
 // organisation code characters, and the right check character.
-func RandomCreditCode() (string, error) {
+func randomCreditCode() (string, error) {
 	const alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 	b := make([]byte, 9)
 	if _, err := rand.Read(b); err != nil {

@@ -104,7 +104,8 @@ func (s setting) env() string {
 	return "SCANSIGN_" + strings.ToUpper(strings.ReplaceAll(s.flag, "-", "_"))
 }
 
-// settings lists every setting bound to c. Later parts append theirs.
+// settings lists every setting bound to c: the server's, the relay's,
+// then each section's.
 func (c *Config) settings() []setting {
 	all := c.ServerConfig.settings(serverWords{
 		storeFile: "relay.db", served: "the endpoints", prefixExample: "/scan",

@@ -1,11 +1,7 @@
-// Command scansign is the one binary of the project: the relay server, the
-// phone simulator, the offline verifier, the PDF seal tools, the dev PKI and
-// the seal company service, each a subcommand.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,6 +71,3 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'scansign <command> -h' for a command's flags.")
 }
-
-// errNotBuilt marks a subcommand whose package has not landed yet.
-var errNotBuilt = errors.New("not built yet")

@@ -63,8 +63,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// server holds what `serve` runs. Later parts add their services as fields,
-// build them in newServer, and mount them in routes.
+// server holds what `serve` runs: the relay on its store, the trust store
+// and verifier, the results API and the seal parts. newServer builds them;
+// routes mounts them on one router.
 type server struct {
 	cfg   *Config
 	log   *slog.Logger

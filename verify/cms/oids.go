@@ -221,8 +221,3 @@ func SignatureKind(oid asn1.ObjectIdentifier) (kind KeyKind, named Digest, ok bo
 	}
 	return "", DigestUnknown, false
 }
-
-// IsGM reports whether a content type is one of the GM/T 0010 OIDs.
-func IsGM(oid asn1.ObjectIdentifier) bool {
-	return len(oid) == 9 && oid[:8].Equal(asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2})
-}

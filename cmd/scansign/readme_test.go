@@ -13,16 +13,8 @@ import (
 // (only the port differs) against `serve --dev` and compares what it prints
 // with the answers the README shows.
 func TestREADMECurlExamples(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("curl is needed to check the README's examples")
-		}
-		t.Skip("no curl")
-	}
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	needCLI(t, "curl")
+	readme := readREADME(t)
 	m := regexp.MustCompile("(?s)<!-- The next block is run verbatim by TestREADMECurlExamples.*?-->\\s*```sh\n(.*?)```").FindSubmatch(readme)
 	if m == nil {
 		t.Fatal("README has no relay curl block marked for this test")
@@ -61,10 +53,7 @@ func TestREADMECurlExamples(t *testing.T) {
 // (only the port differs), comparing its output with the "# {" lines.
 func TestREADMESealFlow(t *testing.T) {
 	needCLI(t, "curl", "jq", "openssl", "base64")
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	readme := readREADME(t)
 	section := regexp.MustCompile("(?s)\n### Try it: the seal flow .*?\n(.*?)\n### ").FindSubmatch(readme)
 	if section == nil {
 		t.Fatal("README has no seal flow section")
@@ -118,4 +107,14 @@ func TestREADMESealFlow(t *testing.T) {
 			t.Fatalf("qpdf --check sealed.pdf: %v\n%s", err, out)
 		}
 	}
+}
+
+// readREADME is the repository's README, whose examples these tests run.
+func readREADME(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

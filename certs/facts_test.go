@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/testtool"
 )
 
 func TestParseCertificateEncodings(t *testing.T) {
@@ -195,12 +196,12 @@ func TestKeysAndPFX(t *testing.T) {
 // opens what we write, and we open what OpenSSL writes (its default PBES2
 // files and -legacy 3DES ones).
 func TestPFXWithOpenSSL(t *testing.T) {
-	openssl := requireTool(t, "openssl")
+	testtool.Need(t, "openssl")
 	m := testPKI(t)
 	l, _ := m.Leaf("rsa-person")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.pem")
-	cmd := exec.Command(openssl, "pkcs12", "-in", l.PFXPath, "-passin", "pass:"+m.Password, "-nodes", "-out", out)
+	cmd := exec.Command("openssl", "pkcs12", "-in", l.PFXPath, "-passin", "pass:"+m.Password, "-nodes", "-out", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("openssl cannot open our pfx: %v\n%s", err, b)
 	}
@@ -210,7 +211,7 @@ func TestPFXWithOpenSSL(t *testing.T) {
 	}
 	// SM2 pfx: OpenSSL 3 reads SM2 PKCS#8 keys too.
 	sl, _ := m.Leaf("sm2-org")
-	cmd = exec.Command(openssl, "pkcs12", "-in", sl.PFXPath, "-passin", "pass:"+m.Password, "-nodes", "-nocerts")
+	cmd = exec.Command("openssl", "pkcs12", "-in", sl.PFXPath, "-passin", "pass:"+m.Password, "-nodes", "-nocerts")
 	if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "PRIVATE KEY") {
 		t.Fatalf("openssl cannot open our SM2 pfx: %v\n%s", err, b)
 	}
@@ -220,7 +221,7 @@ func TestPFXWithOpenSSL(t *testing.T) {
 		if legacy {
 			args = append(args, "-legacy", "-certpbe", "PBE-SHA1-3DES")
 		}
-		if b, err := exec.Command(openssl, args...).CombinedOutput(); err != nil {
+		if b, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
 			t.Fatalf("openssl pkcs12 -export (legacy=%v): %v\n%s", legacy, err, b)
 		}
 		data, _ := os.ReadFile(p12)
@@ -232,20 +233,6 @@ func TestPFXWithOpenSSL(t *testing.T) {
 			t.Fatalf("legacy=%v: wrong certificate or chain", legacy)
 		}
 	}
-}
-
-// requireTool returns the path of an external tool, skipping the test
-// when it is absent — except under CI, where its absence is a failure.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
 }
 
 // TestHugeIterationCountRefused: a key file asking for billions of PBKDF2

@@ -13,21 +13,12 @@ import (
 	"time"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/testtool"
 	"github.com/scansign/scansign/pdfsign"
 	"github.com/scansign/scansign/phone"
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/verify"
 )
-
-func needTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-}
 
 // TestSealAndRevokeAPDF is the guide's 三.5 and 三.6 on a real PDF, with
 // the phone simulator as the app and this test as the seal control: the
@@ -178,14 +169,14 @@ func waitStatus(t *testing.T, e *env, tok, guid string, status int) client.Resul
 // (RSA; NSS has no SM2), pdfsig's signature validation.
 func checkWithPoppler(t *testing.T, path string, pdfsigCanCheck bool) {
 	t.Helper()
-	needTool(t, "qpdf")
+	testtool.Need(t, "qpdf")
 	if out, err := exec.Command("qpdf", "--check", path).CombinedOutput(); err != nil || strings.Contains(string(out), "WARNING") {
 		t.Fatalf("qpdf --check: %v\n%s", err, out)
 	}
 	if !pdfsigCanCheck {
 		return
 	}
-	needTool(t, "pdfsig")
+	testtool.Need(t, "pdfsig")
 	out, _ := exec.Command("pdfsig", "-nocert", "-no-ocsp", path).CombinedOutput()
 	if !strings.Contains(string(out), "Signature is Valid") {
 		t.Fatalf("pdfsig:\n%s", out)

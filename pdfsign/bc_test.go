@@ -6,33 +6,21 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/scansign/scansign/certs"
+	"github.com/scansign/scansign/internal/testtool"
 	"github.com/scansign/scansign/sign"
 	vcms "github.com/scansign/scansign/verify/cms"
 )
-
-const bcClasspath = "/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar"
 
 // TestBouncyCastleVerifiesOurSeals: NSS (pdfsig) knows no SM2, so the CMS
 // of our SM2 seals goes to BouncyCastle, with the byte ranges as the
 // detached content (verify's Interop.java "verify" job). RSA ones too.
 func TestBouncyCastleVerifiesOurSeals(t *testing.T) {
-	for _, tool := range []string{"javac", "java"} {
-		needTool(t, tool)
-	}
-	for _, jar := range strings.Split(bcClasspath, ":") {
-		if _, err := os.Stat(jar); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("BouncyCastle missing under CI: %v", err)
-			}
-			t.Skip("BouncyCastle not installed")
-		}
-	}
+	bouncyCastle := testtool.BouncyCastle(t)
 	pki := thePKI(t)
 	doc := corpus(t, "qpdf-xref-stream.pdf")
 	leaves := []string{"sm2-person", "sm2-org", "rsa-person"}
@@ -64,16 +52,9 @@ func TestBouncyCastleVerifiesOurSeals(t *testing.T) {
 	}
 	jobFile := filepath.Join(dir, "jobs.tsv")
 	os.WriteFile(jobFile, []byte(jobs.String()), 0o644)
-	classes := t.TempDir()
-	if out, err := exec.Command("javac", "-nowarn", "-cp", bcClasspath, "-d", classes, filepath.Join("..", "testdata", "interop", "Interop.java")).CombinedOutput(); err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
-	}
-	out, err := exec.Command("java", "-cp", classes+":"+bcClasspath, "Interop", "verify", jobFile).CombinedOutput()
-	if err != nil {
-		t.Fatalf("java: %v\n%s", err, out)
-	}
+	out := bouncyCastle("verify", jobFile)
 	for _, leaf := range leaves {
-		if !strings.Contains(string(out), leaf+"\tVALID") {
+		if !strings.Contains(out, leaf+"\tVALID") {
 			t.Fatalf("BouncyCastle on %s:\n%s", leaf, out)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/internal/testpki"
+	"github.com/scansign/scansign/internal/testtool"
 	"github.com/scansign/scansign/sign"
 	"github.com/scansign/scansign/verify"
 	vcms "github.com/scansign/scansign/verify/cms"
@@ -82,7 +83,7 @@ func (p *testPKI) identity(t testing.TB, leaf string) (*certs.Identity, *devpki.
 // nss returns an NSS database that trusts the dev RSA root (built once).
 func (p *testPKI) nss(t testing.TB) string {
 	t.Helper()
-	needTool(t, "certutil")
+	testtool.Need(t, "certutil")
 	if p.nssDir != "" {
 		return p.nssDir
 	}
@@ -157,7 +158,7 @@ func redSeal(t testing.TB) []byte {
 // split per signature.
 func pdfsigReport(t testing.TB, pki *testPKI, path string) []string {
 	t.Helper()
-	needTool(t, "pdfsig")
+	testtool.Need(t, "pdfsig")
 	out, _ := run(t, "pdfsig", "-nssdir", "sql:"+pki.nss(t), "-no-ocsp", path)
 	parts := regexp.MustCompile(`(?m)^Signature #\d+:`).Split(out, -1)
 	if len(parts) < 2 {
@@ -172,7 +173,7 @@ func hexOf(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
 // leaf's chain good for signing.
 func vfychain(t testing.TB, pki *testPKI, leaf string) {
 	t.Helper()
-	needTool(t, "vfychain")
+	testtool.Need(t, "vfychain")
 	_, l := pki.identity(t, leaf)
 	issuing, _ := pki.m.CA(l.Issuer)
 	out, err := run(t, "vfychain", "-d", "sql:"+pki.nss(t), "-u", "4", "-a", l.CertPath, "-a", issuing.CertPath)

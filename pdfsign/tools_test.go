@@ -14,19 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// needTool skips a test when an independent tool is missing, except under
-// CI, where .ci/run installs it and its absence is a failure.
-func needTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-}
+	"github.com/scansign/scansign/internal/testtool"
+)
 
 func run(t testing.TB, name string, args ...string) (string, error) {
 	t.Helper()
@@ -39,7 +29,7 @@ func run(t testing.TB, name string, args ...string) (string, error) {
 // qpdfCheck fails the test unless qpdf --check finds no error or warning.
 func qpdfCheck(t testing.TB, path string) {
 	t.Helper()
-	needTool(t, "qpdf")
+	testtool.Need(t, "qpdf")
 	out, err := run(t, "qpdf", "--check", path)
 	if err != nil || strings.Contains(out, "WARNING") {
 		t.Fatalf("qpdf --check %s: %v\n%s", filepath.Base(path), err, out)
@@ -50,7 +40,7 @@ func qpdfCheck(t testing.TB, path string) {
 // it: crop box, rotation applied.
 func render(t testing.TB, path string, page int) image.Image {
 	t.Helper()
-	needTool(t, "pdftoppm")
+	testtool.Need(t, "pdftoppm")
 	dir := t.TempDir()
 	p := fmt.Sprint(page)
 	if out, err := run(t, "pdftoppm", "-r", "72", "-cropbox", "-png", "-f", p, "-l", p, "-singlefile", path, filepath.Join(dir, "page")); err != nil {

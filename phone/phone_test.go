@@ -15,6 +15,7 @@ import (
 
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/internal/testpki"
+	"github.com/scansign/scansign/internal/testtool"
 )
 
 const (
@@ -154,18 +155,6 @@ func TestOpenOthersCiphertexts(t *testing.T) {
 	}
 }
 
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 // TestSignaturesCheckedByOthers: what the app saves is verified by
 // implementations that are not ours — BouncyCastle for SM2 PKCS#7 (GM/T and
 // standard OIDs), OpenSSL for RSA PKCS#7 and raw SM2/RSA signatures — and
@@ -194,9 +183,9 @@ func TestSignaturesCheckedByOthers(t *testing.T) {
 	}
 
 	t.Run("OpenSSL", func(t *testing.T) {
-		openssl := needTool(t, "openssl")
+		testtool.Need(t, "openssl")
 		run := func(args ...string) (string, error) {
-			out, err := exec.Command(openssl, args...).CombinedOutput()
+			out, err := exec.Command("openssl", args...).CombinedOutput()
 			return string(out), err
 		}
 		root := filepath.Join(m.TrustDir, "rsa-root.pem")
@@ -229,20 +218,7 @@ func TestSignaturesCheckedByOthers(t *testing.T) {
 	})
 
 	t.Run("BouncyCastle", func(t *testing.T) {
-		java, javac := needTool(t, "java"), needTool(t, "javac")
-		const cp = "/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar"
-		for _, jar := range strings.Split(cp, ":") {
-			if _, err := os.Stat(jar); err != nil {
-				if os.Getenv("CI") != "" {
-					t.Fatalf("BouncyCastle jar missing under CI: %v", err)
-				}
-				t.Skipf("BouncyCastle not installed: %v", err)
-			}
-		}
-		classes := t.TempDir()
-		if out, err := exec.Command(javac, "-nowarn", "-cp", cp, "-d", classes, filepath.Join(interopDir, "Interop.java")).CombinedOutput(); err != nil {
-			t.Fatalf("javac: %v\n%s", err, out)
-		}
+		bouncyCastle := testtool.BouncyCastle(t)
 		issuing := filepath.Join(m.TrustDir, "sm2-issuing.pem")
 		var jobs strings.Builder
 		want := map[string]string{}
@@ -263,12 +239,9 @@ func TestSignaturesCheckedByOthers(t *testing.T) {
 		}
 		jobFile := filepath.Join(dir, "jobs.tsv")
 		os.WriteFile(jobFile, []byte(jobs.String()), 0o600)
-		out, err := exec.Command(java, "-cp", classes+":"+cp, "Interop", "verify", jobFile).CombinedOutput()
-		if err != nil {
-			t.Fatalf("java Interop verify: %v\n%s", err, out)
-		}
+		out := bouncyCastle("verify", jobFile)
 		got := map[string]string{}
-		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 			name, verdict, _ := strings.Cut(line, "\t")
 			got[name] = verdict
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/internal/testpki"
+	"github.com/scansign/scansign/internal/testtool"
 	"github.com/scansign/scansign/sign"
 	"github.com/scansign/scansign/verify"
 	"github.com/scansign/scansign/verify/cms"
@@ -229,49 +230,6 @@ func TestInteropEnvelopes(t *testing.T) {
 	}
 }
 
-// requireTool returns the path of an external tool, skipping when it is
-// absent unless CI is set, where its absence fails the test.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
-const bcClasspath = "/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar"
-
-// bouncyCastle compiles Interop.java into a temporary directory and
-// returns a function running it.
-func bouncyCastle(t *testing.T) func(args ...string) string {
-	t.Helper()
-	javac := requireTool(t, "javac")
-	java := requireTool(t, "java")
-	for _, jar := range strings.Split(bcClasspath, ":") {
-		if _, err := os.Stat(jar); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("BouncyCastle jar missing under CI: %v", err)
-			}
-			t.Skipf("BouncyCastle not installed: %v", err)
-		}
-	}
-	classes := t.TempDir()
-	if out, err := exec.Command(javac, "-nowarn", "-cp", bcClasspath, "-d", classes, interopDir+"/Interop.java").CombinedOutput(); err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
-	}
-	return func(args ...string) string {
-		out, err := exec.Command(java, append([]string{"-cp", classes + ":" + bcClasspath, "Interop"}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("java Interop %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-}
-
 // verdicts parses "name<TAB>verdict..." lines.
 func verdicts(out string) map[string]string {
 	m := map[string]string{}
@@ -290,7 +248,7 @@ func verdicts(out string) map[string]string {
 // issuer+serial and by SKI; raw signatures; envelopes — is accepted by
 // BouncyCastle.
 func TestReverseBouncyCastle(t *testing.T) {
-	run := bouncyCastle(t)
+	run := testtool.BouncyCastle(t)
 	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	content := []byte("scansign → BouncyCastle 登录随机数 " + t.Name())
@@ -390,14 +348,14 @@ func TestReverseBouncyCastle(t *testing.T) {
 // cms -decrypt`, raw SM2 signatures verify with `openssl pkeyutl -verify`
 // and the default distid, raw RSA with `openssl dgst -verify`.
 func TestReverseOpenSSL(t *testing.T) {
-	openssl := requireTool(t, "openssl")
+	testtool.Need(t, "openssl")
 	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	content := []byte("scansign → OpenSSL " + t.Name())
 	contentPath := filepath.Join(dir, "content.txt")
 	os.WriteFile(contentPath, content, 0o644)
 	ossl := func(args ...string) ([]byte, error) {
-		return exec.Command(openssl, args...).CombinedOutput()
+		return exec.Command("openssl", args...).CombinedOutput()
 	}
 	l, _ := m.Leaf("rsa-person")
 	id, err := l.Identity()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scansign/scansign/internal/testpki"
+	"github.com/scansign/scansign/internal/testtool"
 	"github.com/scansign/scansign/phone"
 	"github.com/scansign/scansign/relay/client"
 )
@@ -204,7 +205,7 @@ func TestAppCLI(t *testing.T) {
 // 三.5 (seal) — its headers, bodies and GET with a query string — with
 // `scansign app` playing the phone.
 func TestGuideCurlExamples(t *testing.T) {
-	needCLI(t, "curl")
+	testtool.Need(t, "curl")
 	d := appRelay(t)
 	curl := func(args ...string) map[string]any {
 		t.Helper()

@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scansign/scansign/internal/testtool"
 )
 
 // TestDemoPDF: the demo's generated document is a sound PDF to qpdf and
 // reads back as text to poppler.
 func TestDemoPDF(t *testing.T) {
-	needCLI(t, "qpdf")
-	needCLI(t, "pdftotext")
+	testtool.Need(t, "qpdf")
+	testtool.Need(t, "pdftotext")
 	path := filepath.Join(t.TempDir(), "contract.pdf")
 	if err := os.WriteFile(path, demoPDF(), 0o600); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/scansign/scansign/internal/testpki"
+	"github.com/scansign/scansign/internal/testtool"
 )
 
 func corpusPDF(name string) string { return filepath.Join("..", "..", "testdata", "pdf", name) }
@@ -22,23 +23,11 @@ func sealPNG(t *testing.T) string {
 	return p
 }
 
-func needCLI(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is required under CI", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-}
-
 // TestPDFSignVerifyRevoke: sign twice (SM2 key+cert, RSA .pfx), verify
 // with exit 0 and extracted seals, qpdf --check, take the last seal back
 // with a PKCS#7 that OpenSSL makes, and get the first signed file back.
 func TestPDFSignVerifyRevoke(t *testing.T) {
-	needCLI(t, "qpdf", "openssl")
+	testtool.Need(t, "qpdf", "openssl")
 	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	sm2, _ := m.Leaf("sm2-person")
@@ -104,7 +93,7 @@ func TestPDFSignVerifyRevoke(t *testing.T) {
 // TestPDFPrepareCompleteWithOpenSSL: the raw signature over the signed
 // attributes is made by OpenSSL, not by us.
 func TestPDFPrepareCompleteWithOpenSSL(t *testing.T) {
-	needCLI(t, "openssl")
+	testtool.Need(t, "openssl")
 	m := testpki.Manifest(t)
 	dir := t.TempDir()
 	rsa, _ := m.Leaf("rsa-person")

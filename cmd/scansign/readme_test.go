@@ -7,13 +7,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/scansign/scansign/internal/testtool"
 )
 
 // TestREADMECurlExamples runs the README's relay curl session verbatim
 // (only the port differs) against `serve --dev` and compares what it prints
 // with the answers the README shows.
 func TestREADMECurlExamples(t *testing.T) {
-	needCLI(t, "curl")
+	testtool.Need(t, "curl")
 	readme := readREADME(t)
 	m := regexp.MustCompile("(?s)<!-- The next block is run verbatim by TestREADMECurlExamples.*?-->\\s*```sh\n(.*?)```").FindSubmatch(readme)
 	if m == nil {
@@ -52,7 +54,7 @@ func TestREADMECurlExamples(t *testing.T) {
 // (in-process, in a directory of its own), then the marked block verbatim
 // (only the port differs), comparing its output with the "# {" lines.
 func TestREADMESealFlow(t *testing.T) {
-	needCLI(t, "curl", "jq", "openssl", "base64")
+	testtool.Need(t, "curl", "jq", "openssl", "base64")
 	readme := readREADME(t)
 	section := regexp.MustCompile("(?s)\n### Try it: the seal flow .*?\n(.*?)\n### ").FindSubmatch(readme)
 	if section == nil {

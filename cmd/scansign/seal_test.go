@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/scansign/scansign/internal/pgtest"
+	"github.com/scansign/scansign/internal/testtool"
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/client"
 	"github.com/scansign/scansign/seal/sealimg"
@@ -307,7 +308,7 @@ func TestSealServe(t *testing.T) {
 // add` commands, `seal serve --dev`, then the marked curl block verbatim,
 // comparing what it prints with the README's #> lines.
 func TestREADMESealExample(t *testing.T) {
-	needCLI(t, "curl")
+	testtool.Need(t, "curl")
 	readme := readREADME(t)
 	section := regexp.MustCompile("(?s)\n## Seal company service\n(.*?)\n## ").FindSubmatch(readme)
 	if section == nil {

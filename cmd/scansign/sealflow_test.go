@@ -17,6 +17,7 @@ import (
 
 	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/internal/testpki"
+	"github.com/scansign/scansign/internal/testtool"
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/seal"
 	sealstore "github.com/scansign/scansign/seal/store"
@@ -257,7 +258,7 @@ func (s *sealSetup) revokeWithApp(t *testing.T, leaf *devpki.Leaf, sealed []byte
 // seal company configured under the guide's code "xx", comparing every
 // answer field for field.
 func TestGuideSealCurlExamples(t *testing.T) {
-	needCLI(t, "curl")
+	testtool.Need(t, "curl")
 	s := newSealSetup(t, "xx")
 	leaf, _ := s.pki.Leaf("rsa-org")
 	relay := s.relay.url

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/internal/pgtest"
+	"github.com/scansign/scansign/internal/testclock"
 	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/pdfsign"
 	"github.com/scansign/scansign/phone"
@@ -33,29 +33,11 @@ const (
 	city                 = "P3401000001" // 合肥市公共资源交易平台
 )
 
-// clock is the relay's (and so the verifier's) settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is a relay with the results API behind a real HTTP listener, on one
 // store, and the dev PKI its verifier trusts.
 type env struct {
 	t     testing.TB
-	clock *clock
+	clock *testclock.Clock
 	svc   *relay.Service
 	srv   *httptest.Server
 	c     *client.Client
@@ -96,7 +78,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
 	m := testpki.Manifest(t)
-	clk := &clock{t: time.Now()}
+	clk := testclock.New(time.Now())
 	svc, err := relay.New(relay.Config{
 		Store: st,
 		Accounts: []relay.Account{

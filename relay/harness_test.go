@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/internal/pgtest"
+	"github.com/scansign/scansign/internal/testclock"
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/relay/store"
 	"github.com/scansign/scansign/relay/store/boltstore"
@@ -33,25 +33,7 @@ func testAccounts() []Account {
 	}
 }
 
-// clock is a settable clock for expiring things in tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *testclock.Clock { return testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 // storeKind opens stores of one implementation; reopen opens the same data
 // again after the first was closed (a restart).
@@ -101,10 +83,10 @@ type harness struct {
 	st    store.Store
 	srv   *httptest.Server
 	c     *client.Client
-	clock *clock
+	clock *testclock.Clock
 }
 
-func newService(t testing.TB, st store.Store, clk *clock, mod ...func(*Config)) *Service {
+func newService(t testing.TB, st store.Store, clk *testclock.Clock, mod ...func(*Config)) *Service {
 	t.Helper()
 	cfg := Config{Store: st, Accounts: testAccounts(), PublicURL: "https://relay.example.cn/scan", Now: clk.Now}
 	for _, m := range mod {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/scansign/scansign/internal/testclock"
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/relay/store"
 	"github.com/scansign/scansign/seal"
@@ -43,7 +44,7 @@ type sealImgEnv struct {
 	st      store.Store
 	srv     *httptest.Server
 	c       *client.Client
-	clock   *clock
+	clock   *testclock.Clock
 	company *seal.Seal // acme's first seal, as registered
 }
 

@@ -18,11 +18,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scansign/scansign/internal/pgtest"
+	"github.com/scansign/scansign/internal/testclock"
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/store"
 )
@@ -43,19 +43,6 @@ func cheapHash(t testing.TB, password string) string {
 	return fmt.Sprintf("%s$%d$%s$%s", hashScheme, minIterations, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func readSample(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "seals", name))
@@ -70,7 +57,7 @@ func readSample(t testing.TB, name string) []byte {
 // seal, and its user; serial DEAD with only a not-yet-valid seal.
 type fixture struct {
 	url   string
-	clock *clock
+	clock *testclock.Clock
 	store seal.Store
 	round []byte
 	oval  []byte
@@ -81,7 +68,7 @@ var day = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 func newFixture(t *testing.T, st seal.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{clock: &clock{t: day}, store: st, round: readSample(t, "round-company.png"), oval: readSample(t, "oval-finance.png")}
+	f := &fixture{clock: testclock.New(day), store: st, round: readSample(t, "round-company.png"), oval: readSample(t, "oval-finance.png")}
 	add := func(s seal.Seal) {
 		if _, err := st.AddSeal(ctx, s); err != nil {
 			t.Fatal(err)
@@ -101,7 +88,7 @@ func newFixture(t *testing.T, st seal.Store) *fixture {
 		MaxFailures:   3,
 		FailureWindow: time.Minute,
 		Logger:        slog.New(slog.DiscardHandler),
-		Now:           f.clock.now,
+		Now:           f.clock.Now,
 	}, st)
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +194,7 @@ func TestGetSealAnswer(t *testing.T) {
 			if a := call(t, post(t, f.url, "application/x-www-form-urlencoded", strings.NewReader(creds("DEAD").Encode())), 200); a.Code != seal.CodeNoSeals || a.SignInfos != nil {
 				t.Fatalf("not yet valid: %+v", a)
 			}
-			f.clock.advance(time.Hour)
+			f.clock.Advance(time.Hour)
 			if a := call(t, post(t, f.url, "application/x-www-form-urlencoded", strings.NewReader(creds("dead").Encode())), 200); a.Code != "0" || len(a.SignInfos) != 1 || *a.UserInfo != (seal.UserInfo{}) {
 				t.Fatalf("now valid: %+v", a)
 			}
@@ -320,7 +307,7 @@ func TestAuthenticationAndThrottling(t *testing.T) {
 	if a := send(testAccount, testPassword); a.Code != "429" || a.Message != seal.MsgThrottled {
 		t.Fatalf("after 3 failures: %+v", a)
 	}
-	f.clock.advance(time.Minute)
+	f.clock.Advance(time.Minute)
 	if a := send(testAccount, testPassword); a.Code != "0" {
 		t.Fatalf("after the window: %+v", a)
 	}

@@ -75,13 +75,11 @@ func decodeRequest(r *http.Request, maxBody int64) (request, error) {
 }
 
 func decodeBody(contentType string, body []byte, fields map[string]string) error {
-	mediaType, params := "", map[string]string{}
-	if contentType != "" {
-		var err error
-		if mediaType, params, err = mime.ParseMediaType(contentType); err != nil {
-			return bad("无法识别的 Content-Type")
-		}
-	}
+	// Only the part before ';' decides, read leniently: callers send
+	// "Application/x-www-form-urlencoded;utf-8", which mime.ParseMediaType
+	// refuses (a parameter without '='), as the relay's endpoints accept it.
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
 	if mediaType == "" || mediaType == "text/plain" {
 		// Callers that forget the header: a JSON object starts with '{',
 		// anything else is taken as a form.
@@ -99,6 +97,10 @@ func decodeBody(contentType string, body []byte, fields map[string]string) error
 		}
 		take(fields, v)
 	case mediaType == "multipart/form-data":
+		_, params, err := mime.ParseMediaType(contentType)
+		if err != nil || params["boundary"] == "" {
+			return bad("multipart 请求缺少 boundary")
+		}
 		form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(int64(len(body)) + 1)
 		if err != nil {
 			return bad("表单数据格式错误")

@@ -222,6 +222,7 @@ func TestRequestShapes(t *testing.T) {
 		{"form", post(t, f.url, "application/x-www-form-urlencoded", strings.NewReader(form))},
 		{"form, guide's capitalisation", post(t, f.url, "Application/x-www-form-urlencoded", strings.NewReader(form))},
 		{"form with charset", post(t, f.url, "application/x-www-form-urlencoded;charset=utf-8", strings.NewReader(form))},
+		{"form with the ;utf-8 suffix the relay's callers send", post(t, f.url, "Application/x-www-form-urlencoded;utf-8", strings.NewReader(form))},
 		{"form with GBK charset, upper case", post(t, f.url, "APPLICATION/X-WWW-FORM-URLENCODED; Charset=GBK", strings.NewReader(form))},
 		{"form without content type", post(t, f.url, "", strings.NewReader(form))},
 		{"json", post(t, f.url, "application/json", strings.NewReader(jsonBody))},

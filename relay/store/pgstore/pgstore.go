@@ -20,8 +20,10 @@ import (
 // notifyChannel is the LISTEN/NOTIFY channel operation changes go out on.
 const notifyChannel = "relay_operation_changed"
 
-// DefaultMaxConns is the pool size when neither Options nor the URL say.
-const DefaultMaxConns = 24
+// DefaultMaxConns is the pool size when neither Options nor the URL say:
+// the batchers hold three connections at most, the listener and the
+// notifier one each, which leaves room for purges and readiness checks.
+const DefaultMaxConns = 8
 
 // purgeChunk bounds how many rows one purge statement deletes.
 const purgeChunk = 5000
@@ -39,6 +41,9 @@ type Options struct {
 	Recheck time.Duration
 	// Logger gets listener reconnect warnings.
 	Logger *slog.Logger
+	// Unbatched runs every call alone, one round trip and one transaction
+	// each, as the store did before batching; for comparison in benchmarks.
+	Unbatched bool
 }
 
 // Store is the PostgreSQL implementation of store.Store.
@@ -47,6 +52,11 @@ type Store struct {
 	opts    Options
 	waiters store.Waiters
 	log     *slog.Logger
+
+	// Calls go through two batchers (batch.go), kept apart because a batch
+	// is one transaction: reads, which then never wait for a commit, and
+	// writes.
+	reads, writes *batcher
 
 	// notifyq carries GUIDs of committed changes to the notifier, which
 	// NOTIFYs them in batches outside the writers' transactions.
@@ -61,6 +71,17 @@ type Store struct {
 // notifyPayloadMax keeps a batch of GUIDs under NOTIFY's 8000-byte payload.
 const notifyPayloadMax = 7900
 
+// Workers per batcher: how many batches of a kind may be at the server at
+// once. One writer lets a write batch grow while the previous one commits;
+// reads take two, as they never wait for a flush.
+const (
+	readWorkers  = 2
+	writeWorkers = 1
+)
+
+// notifyLinger is how long the notifier collects changes before one NOTIFY.
+const notifyLinger = 5 * time.Millisecond
+
 // Open connects, creates or migrates the schema, and starts listening for
 // changes made by other instances.
 func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
@@ -72,9 +93,8 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
 	case !strings.Contains(databaseURL, "pool_max_conns"):
-		// pgxpool's default is one connection per CPU (4 at least): too few
-		// for a relay whose requests mostly wait on commits. More
-		// connections let PostgreSQL commit many at once (group commit).
+		// pgxpool's default follows the CPU count, which is not what the
+		// store needs: it needs the batchers' connections and a few more.
 		cfg.MaxConns = DefaultMaxConns
 	}
 	if opts.Recheck <= 0 {
@@ -95,7 +115,10 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, opts: opts, log: opts.Logger, notifyq: make(chan string, 4096)}
+	s := &Store{pool: pool, opts: opts, log: opts.Logger, notifyq: make(chan string, 4096),
+		reads:  newBatcher(pool, readWorkers, opts.Unbatched),
+		writes: newBatcher(pool, writeWorkers, opts.Unbatched),
+	}
 	lctx, cancel := context.WithCancel(context.Background())
 	s.stopListen = cancel
 	s.listenDone.Add(2)
@@ -108,6 +131,8 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.reads.close()
+		s.writes.close()
 		s.stopListen()
 		s.listenDone.Wait()
 		s.pool.Close()
@@ -176,25 +201,41 @@ func (s *Store) notifier(ctx context.Context) {
 	defer s.listenDone.Done()
 	var batch strings.Builder
 	for {
+		var guid string
 		select {
 		case <-ctx.Done():
 			return
-		case guid := <-s.notifyq:
+		case guid = <-s.notifyq:
+		}
+		// Linger, so one NOTIFY carries every change of the next few
+		// milliseconds: each NOTIFY is a round trip and wakes every
+		// listening instance, and a waiter elsewhere hardly notices 5 ms.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(notifyLinger):
+		}
+		for guid != "" { // one NOTIFY per full payload, until the queue is empty
 			batch.Reset()
 			batch.WriteString(guid)
-		}
-	drain:
-		for batch.Len() < notifyPayloadMax-40 {
-			select {
-			case guid := <-s.notifyq:
-				batch.WriteByte(',')
-				batch.WriteString(guid)
-			default:
-				break drain
+			guid = ""
+		drain:
+			for {
+				select {
+				case g := <-s.notifyq:
+					if batch.Len()+1+len(g) > notifyPayloadMax {
+						guid = g // starts the next payload
+						break drain
+					}
+					batch.WriteByte(',')
+					batch.WriteString(g)
+				default:
+					break drain
+				}
 			}
-		}
-		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, batch.String()); err != nil && ctx.Err() == nil {
-			s.log.Warn("pgstore: NOTIFY failed; waiters elsewhere will recheck", "err", err)
+			if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, batch.String()); err != nil && ctx.Err() == nil {
+				s.log.Warn("pgstore: NOTIFY failed; waiters elsewhere will recheck", "err", err)
+			}
 		}
 	}
 }
@@ -206,7 +247,7 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO relay_tokens (hash, account, role, guid, created_at, expires_at)
+	tag, err := s.writes.exec(ctx, `INSERT INTO relay_tokens (hash, account, role, guid, created_at, expires_at)
 		VALUES ($1, $2, $3, NULLIF($4, '')::uuid, $5, $6) ON CONFLICT (hash) DO NOTHING`,
 		t.Hash[:], t.Account, t.Role, t.GUID, t.CreatedAt, t.ExpiresAt)
 	if err != nil {
@@ -224,7 +265,7 @@ func (s *Store) Token(ctx context.Context, h store.TokenHash) (store.Token, erro
 		return store.Token{}, err
 	}
 	t := store.Token{Hash: h}
-	err := s.pool.QueryRow(ctx, `SELECT account, role, COALESCE(guid::text, ''), created_at, expires_at
+	err := s.reads.queryRow(ctx, `SELECT account, role, COALESCE(guid::text, ''), created_at, expires_at
 		FROM relay_tokens WHERE hash = $1`, h[:]).Scan(&t.Account, &t.Role, &t.GUID, &t.CreatedAt, &t.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Token{}, store.ErrNotFound
@@ -247,7 +288,7 @@ func (s *Store) TokenWithOperation(ctx context.Context, h store.TokenHash, guid 
 	t := store.Token{Hash: h}
 	var o store.Operation
 	var found *string // the operation's GUID, NULL when there is none
-	err := s.pool.QueryRow(ctx, `SELECT t.account, t.role, COALESCE(t.guid::text, ''), t.created_at, t.expires_at,
+	err := s.reads.queryRow(ctx, `SELECT t.account, t.role, COALESCE(t.guid::text, ''), t.created_at, t.expires_at,
 			o.guid::text, COALESCE(o.type, 0), COALESCE(o.message, ''), COALESCE(o.title, ''), COALESCE(o.cert_type, 0),
 			o.init_ext_message, COALESCE(o.status, 0), COALESCE(o.stage, ''), o.value, o.ext_message,
 			COALESCE(o.seal_company_code, ''), COALESCE(o.seal_ca_serial, ''), COALESCE(o.creator, ''),
@@ -315,7 +356,7 @@ func (s *Store) CreateOperation(ctx context.Context, op store.Operation, bindTo 
 	if op.Version != 1 {
 		return fmt.Errorf("pgstore: a new operation has version 1, not %d", op.Version)
 	}
-	tag, err := s.pool.Exec(ctx, `WITH bound AS (
+	tag, err := s.writes.exec(ctx, `WITH bound AS (
 			UPDATE relay_tokens SET guid = $1::uuid WHERE hash = $2 AND guid IS NULL RETURNING hash
 		)
 		INSERT INTO relay_operations (guid, type, message, title, cert_type, init_ext_message, status, stage,
@@ -349,15 +390,14 @@ func (s *Store) Operation(ctx context.Context, guid string) (store.Operation, er
 	if err := s.check(ctx); err != nil {
 		return store.Operation{}, err
 	}
-	op, err := scanOp(s.pool.QueryRow(ctx, `SELECT `+opColumns+` FROM relay_operations WHERE guid = $1::uuid`, guid))
+	if !isUUID(guid) { // the uuid cast would fail the statement (and its batch); no such operation can exist
+		return store.Operation{}, store.ErrNotFound
+	}
+	op, err := scanOp(s.reads.queryRow(ctx, `SELECT `+opColumns+` FROM relay_operations WHERE guid = $1::uuid`, guid))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Operation{}, store.ErrNotFound
 	}
 	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "22P02" { // not a UUID: cannot exist
-			return store.Operation{}, store.ErrNotFound
-		}
 		return store.Operation{}, fmt.Errorf("pgstore: read operation: %w", err)
 	}
 	return op, nil
@@ -370,7 +410,7 @@ func (s *Store) UpdateOperation(ctx context.Context, op store.Operation) (store.
 	if err := s.check(ctx); err != nil {
 		return store.Operation{}, err
 	}
-	row := s.pool.QueryRow(ctx, `UPDATE relay_operations SET status = $3, stage = $4, value = $5, ext_message = $6,
+	row := s.writes.queryRow(ctx, `UPDATE relay_operations SET status = $3, stage = $4, value = $5, ext_message = $6,
 			seal_company_code = $7, seal_ca_serial = $8, updated_at = $9, version = version + 1
 		WHERE guid = $1::uuid AND version = $2
 		RETURNING `+opColumns,

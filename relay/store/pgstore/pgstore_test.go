@@ -11,7 +11,12 @@ import (
 
 func open(t *testing.T, url string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), url, Options{})
+	return openWith(t, url, Options{})
+}
+
+func openWith(t *testing.T, url string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,6 +27,15 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) (store.Store, func(t *testing.T) store.Store) {
 		url := pgtest.FreshDatabase(t)
 		return open(t, url), func(t *testing.T) store.Store { return open(t, url) }
+	})
+}
+
+// The unbatched store (a benchmark's baseline) keeps the same promises.
+func TestConformanceUnbatched(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) (store.Store, func(t *testing.T) store.Store) {
+		url := pgtest.FreshDatabase(t)
+		reopen := func(t *testing.T) store.Store { return openWith(t, url, Options{Unbatched: true}) }
+		return reopen(t), reopen
 	})
 }
 

@@ -3,13 +3,11 @@ package relay
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/scansign/scansign/internal/httpjson"
 	"github.com/scansign/scansign/relay/store"
@@ -78,18 +76,6 @@ func (s *Service) WriteFailure(w http.ResponseWriter, r *http.Request, httpStatu
 		httpStatus = code
 	}
 	httpjson.WriteExact(w, httpStatus, Failure{InvokeCode: code, FailMessage: msg})
-}
-
-// defaultClientAddr is the client IP a chi ClientIP middleware found, else
-// the connection's peer address.
-func defaultClientAddr(r *http.Request) string {
-	if ip := middleware.GetClientIP(r.Context()); ip != "" {
-		return ip
-	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }
 
 // --- the guide's endpoints ---------------------------------------------------

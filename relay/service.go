@@ -126,7 +126,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.ClientAddr == nil {
-		cfg.ClientAddr = defaultClientAddr
+		cfg.ClientAddr = throttle.ClientAddr
 	}
 	return &Service{
 		cfg: cfg, store: cfg.Store, accounts: acc, machine: newMachine(), cities: cities,

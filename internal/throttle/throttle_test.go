@@ -2,8 +2,12 @@ package throttle
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
 )
 
 var day = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -48,5 +52,22 @@ func TestThrottleBounded(t *testing.T) {
 	th.Forget("a")
 	if th.Blocked(day, "a") {
 		t.Fatal("a blocked after Forget")
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.0.0.7:51234"
+	if got := ClientAddr(r); got != "10.0.0.7" {
+		t.Fatalf("peer: %q", got)
+	}
+	// Behind a trusted proxy, the address chi's middleware found.
+	r.Header.Set("X-Forwarded-For", "203.0.113.9")
+	var got string
+	middleware.ClientIPFromXFF("10.0.0.0/8")(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = ClientAddr(r)
+	})).ServeHTTP(httptest.NewRecorder(), r)
+	if got != "203.0.113.9" {
+		t.Fatalf("behind a proxy: %q", got)
 	}
 }

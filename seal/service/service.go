@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -124,14 +123,14 @@ func (s *Service) answer(r *http.Request) seal.GetSealAnswer {
 		}
 	}
 
-	addrKey, accountKey := "addr:"+clientAddr(r), "account:"+req.AccountName
+	addrKey, accountKey := "addr:"+throttle.ClientAddr(r), "account:"+req.AccountName
 	if s.throttle.Blocked(s.now(), addrKey, accountKey) {
-		s.log.Warn("seal service: throttled", "account", quoteForLog(req.AccountName), "remote", clientAddr(r))
+		s.log.Warn("seal service: throttled", "account", quoteForLog(req.AccountName), "remote", throttle.ClientAddr(r))
 		return fail(seal.CodeThrottled, seal.MsgThrottled)
 	}
 	if !s.accounts.check(req.AccountName, req.Password) {
 		s.throttle.Fail(s.now(), addrKey, accountKey)
-		s.log.Warn("seal service: authentication failed", "account", quoteForLog(req.AccountName), "remote", clientAddr(r))
+		s.log.Warn("seal service: authentication failed", "account", quoteForLog(req.AccountName), "remote", throttle.ClientAddr(r))
 		return fail(seal.CodeUnauthorized, seal.MsgUnauthorized)
 	}
 	s.throttle.Forget(accountKey)
@@ -186,14 +185,4 @@ func (s *Service) write(w http.ResponseWriter, status int, a seal.GetSealAnswer)
 	if err := httpjson.Write(w, status, a); err != nil {
 		s.log.Error("seal service: encode answer", "err", err)
 	}
-}
-
-// clientAddr is the caller's IP: the throttling key for its address. A
-// proxy in front should set RemoteAddr (chi's RealIP middleware does).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -67,6 +67,21 @@ func newOp(creator string) store.Operation {
 	}
 }
 
+// created stores a system token and a login operation made with it.
+func created(t *testing.T, s store.Store) (store.Token, store.Operation) {
+	t.Helper()
+	ctx := context.Background()
+	tok := newToken(t, "system")
+	if err := s.PutToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	op := newOp(tok.Account)
+	if err := s.CreateOperation(ctx, op, tok.Hash); err != nil {
+		t.Fatal(err)
+	}
+	return tok, op
+}
+
 func mustOpen(t *testing.T, open Opener) (store.Store, func(t *testing.T) store.Store) {
 	s, reopen := open(t)
 	t.Cleanup(func() { s.Close() })
@@ -146,14 +161,7 @@ func testTokenRoundTrip(t *testing.T, open Opener) {
 func testCreateBindsToken(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s, _ := mustOpen(t, open)
-	tok := newToken(t, "system")
-	if err := s.PutToken(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	op := newOp(tok.Account)
-	if err := s.CreateOperation(ctx, op, tok.Hash); err != nil {
-		t.Fatal(err)
-	}
+	tok, op := created(t, s)
 	got, _ := s.Token(ctx, tok.Hash)
 	if got.GUID != op.GUID {
 		t.Fatalf("token bound to %q, want %q", got.GUID, op.GUID)
@@ -262,14 +270,7 @@ func testOperationRoundTrip(t *testing.T, open Opener) {
 func testUpdateCAS(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s, _ := mustOpen(t, open)
-	tok := newToken(t, "system")
-	if err := s.PutToken(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	op := newOp(tok.Account)
-	if err := s.CreateOperation(ctx, op, tok.Hash); err != nil {
-		t.Fatal(err)
-	}
+	_, op := created(t, s)
 	upd := op
 	upd.Status, upd.Stage, upd.Value, upd.ExtMessage = 2, "seal-company-chosen", ptr(`{"signatureCompanyCode":"xx"}`), ptr(`{"caSerialId":"0A1B"}`)
 	upd.SealCompanyCode, upd.SealCASerialID = "xx", "0A1B"
@@ -314,14 +315,7 @@ func testUpdateCAS(t *testing.T, open Opener) {
 func testConcurrentUpdates(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s, _ := mustOpen(t, open)
-	tok := newToken(t, "system")
-	if err := s.PutToken(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	op := newOp(tok.Account)
-	if err := s.CreateOperation(ctx, op, tok.Hash); err != nil {
-		t.Fatal(err)
-	}
+	_, op := created(t, s)
 	// Each goroutine appends its mark with read-modify-CAS; every mark must
 	// survive, which a lost update would break.
 	const n = 24
@@ -375,14 +369,7 @@ func containsMark(v string, i int) bool {
 func testWait(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s, _ := mustOpen(t, open)
-	tok := newToken(t, "system")
-	if err := s.PutToken(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	op := newOp(tok.Account)
-	if err := s.CreateOperation(ctx, op, tok.Hash); err != nil {
-		t.Fatal(err)
-	}
+	_, op := created(t, s)
 	// Already past: returns at once.
 	got, err := s.Wait(ctx, op.GUID, 0)
 	if err != nil || got.Version != 1 {
@@ -482,14 +469,7 @@ func testPurge(t *testing.T, open Opener) {
 func testReopen(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s, reopen := open(t)
-	tok := newToken(t, "system")
-	if err := s.PutToken(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	op := newOp(tok.Account)
-	if err := s.CreateOperation(ctx, op, tok.Hash); err != nil {
-		t.Fatal(err)
-	}
+	tok, op := created(t, s)
 	upd := op
 	upd.Status, upd.Stage, upd.Value = 2, "confirmed", ptr("签名值")
 	want, err := s.UpdateOperation(ctx, upd)

@@ -83,9 +83,9 @@ type EncryptResponse struct {
 }
 
 type api struct {
-	v    *Verifier
-	max  int64
-	logf *slog.Logger
+	v   *Verifier
+	max int64
+	log *slog.Logger
 }
 
 // NewHandler serves the verification API: POST /api/v1/verify (a
@@ -95,12 +95,12 @@ type api struct {
 // 200 whatever its verdict (see Result.valid); bad requests get a 4xx with
 // an APIError. Authentication is the mounting server's job.
 func NewHandler(v *Verifier, opts HandlerOptions) http.Handler {
-	a := &api{v: v, max: opts.MaxBodyBytes, logf: opts.Logger}
+	a := &api{v: v, max: opts.MaxBodyBytes, log: opts.Logger}
 	if a.max <= 0 {
 		a.max = 4 << 20
 	}
-	if a.logf == nil {
-		a.logf = slog.Default()
+	if a.log == nil {
+		a.log = slog.Default()
 	}
 	r := chi.NewRouter()
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
@@ -299,7 +299,7 @@ func (a *api) encrypt(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad-request", "该证书的密钥类型不支持此加密格式", err.Error())
 		return
 	case err != nil:
-		a.logf.ErrorContext(context.WithoutCancel(r.Context()), "envelope encrypt failed", "err", err)
+		a.log.ErrorContext(context.WithoutCancel(r.Context()), "envelope encrypt failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "加密失败", "")
 		return
 	}

@@ -31,8 +31,10 @@ type PDFPrepareRequest struct {
 	SignWidth, SignHeight string // cm, as getSealImg gives them
 	SignName              string
 	Shape                 string // "cms" (default) or "p7hash"
-	Cert                  string // optional: the signer's certificate
-	Reason, Location      string
+	// Cert is the signer's certificate; Digest ("SM3", "SHA-256") the
+	// digest when Cert is not given. The cms shape needs one of them.
+	Cert, Digest     string
+	Reason, Location string
 	// GUID, when set, is the seal operation prepare stores the hash into
 	// (moving it to status 4); the token must be bound to it.
 	GUID string
@@ -54,7 +56,7 @@ type PDFPrepared struct {
 func (c *Client) PDFPrepare(ctx context.Context, token string, req PDFPrepareRequest) (*PDFPrepared, error) {
 	fields := []field{{"page", strconv.Itoa(req.Page)}, {"x", num(req.X)}, {"y", num(req.Y)},
 		{"sealImg", req.SealImg}, {"signWidth", req.SignWidth}, {"signHeight", req.SignHeight}, {"signName", req.SignName},
-		{"shape", req.Shape}, {"cert", req.Cert}, {"reason", req.Reason}, {"location", req.Location}, {"guid", req.GUID}}
+		{"shape", req.Shape}, {"cert", req.Cert}, {"digest", req.Digest}, {"reason", req.Reason}, {"location", req.Location}, {"guid", req.GUID}}
 	if req.Width > 0 {
 		fields = append(fields, field{"width", num(req.Width)})
 	}

@@ -29,7 +29,10 @@ import (
 // A batch is one transaction, so its writes commit together or not at all,
 // and no call learns its outcome before the commit. If one statement fails
 // (a PostgreSQL error, which rolls the whole batch back), each call is run
-// again alone, so no call is refused for another's fault.
+// again alone, so no call is refused for another's fault. The price of one
+// write batch at a time: a write waiting for a row lock held elsewhere holds
+// up the writes queued behind it; relay rows are locked only for the
+// milliseconds of another instance's batch.
 type batcher struct {
 	pool    *pgxpool.Pool
 	queue   chan *call
@@ -194,8 +197,7 @@ func (b *batcher) collect(first *call) []*call {
 // run sends calls as one batch and completes each.
 func (b *batcher) run(ctx context.Context, calls []*call) {
 	err := send(ctx, b.pool, calls)
-	var pgErr *pgconn.PgError
-	if err != nil && len(calls) > 1 && errors.As(err, &pgErr) {
+	if len(calls) > 1 && rolledBack(err) {
 		// The server refused one statement and rolled the batch back: run
 		// each call alone, so only the faulty one fails.
 		for _, c := range calls {
@@ -209,6 +211,15 @@ func (b *batcher) run(ctx context.Context, calls []*call) {
 		}
 		close(c.done)
 	}
+}
+
+// rolledBack reports whether err is the server refusing a statement (or
+// the commit) with an ERROR, which rolls the implicit transaction back and
+// leaves the connection usable. A FATAL error or a broken connection may
+// come after the commit, so its batch's outcome is unknown and not retried.
+func rolledBack(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.SeverityUnlocalized == "ERROR" || pgErr.SeverityUnlocalized == "" && pgErr.Severity == "ERROR")
 }
 
 // send runs calls in one pipelined round trip on one connection, leaving

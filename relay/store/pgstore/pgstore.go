@@ -247,6 +247,9 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	if t.GUID != "" && !isUUID(t.GUID) { // refused here rather than by the uuid cast, which would fail its whole batch
+		return fmt.Errorf("pgstore: token GUID %q is not a UUID", t.GUID)
+	}
 	tag, err := s.writes.exec(ctx, `INSERT INTO relay_tokens (hash, account, role, guid, created_at, expires_at)
 		VALUES ($1, $2, $3, NULLIF($4, '')::uuid, $5, $6) ON CONFLICT (hash) DO NOTHING`,
 		t.Hash[:], t.Account, t.Role, t.GUID, t.CreatedAt, t.ExpiresAt)
@@ -356,6 +359,9 @@ func (s *Store) CreateOperation(ctx context.Context, op store.Operation, bindTo 
 	if op.Version != 1 {
 		return fmt.Errorf("pgstore: a new operation has version 1, not %d", op.Version)
 	}
+	if !isUUID(op.GUID) { // refused here rather than by the uuid cast, which would fail its whole batch
+		return fmt.Errorf("pgstore: operation GUID %q is not a UUID", op.GUID)
+	}
 	tag, err := s.writes.exec(ctx, `WITH bound AS (
 			UPDATE relay_tokens SET guid = $1::uuid WHERE hash = $2 AND guid IS NULL RETURNING hash
 		)
@@ -409,6 +415,9 @@ func (s *Store) Operation(ctx context.Context, guid string) (store.Operation, er
 func (s *Store) UpdateOperation(ctx context.Context, op store.Operation) (store.Operation, error) {
 	if err := s.check(ctx); err != nil {
 		return store.Operation{}, err
+	}
+	if !isUUID(op.GUID) { // the uuid cast would fail the statement (and its batch); no such operation can exist
+		return store.Operation{}, store.ErrNotFound
 	}
 	row := s.writes.queryRow(ctx, `UPDATE relay_operations SET status = $3, stage = $4, value = $5, ext_message = $6,
 			seal_company_code = $7, seal_ca_serial = $8, updated_at = $9, version = version + 1

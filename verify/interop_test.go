@@ -178,6 +178,59 @@ func TestInteropFixtureVerdicts(t *testing.T) {
 	}
 }
 
+// TestInteropConfiguredUserID: a configured SM2 user ID is that of raw
+// signatures only. PKCS#7 SM2 signatures (BouncyCastle's, both OID styles,
+// with and without signed attributes) still verify with the GM/T 0010
+// default, and a raw signature made with the default is still accepted,
+// the result naming the ID that matched.
+func TestInteropConfiguredUserID(t *testing.T) {
+	ts, err := certs.LoadTrustStore(testpki.Manifest(t).TrustDir, certs.TrustOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const alice = "alice@example.com" // the distid of openssl-sm2-raw-other-distid.sig
+	v := verify.New(ts, verify.Options{UserID: []byte(alice)})
+	m := testpki.Manifest(t)
+	l, _ := m.Leaf("sm2-person")
+	certPEM, err := os.ReadFile(l.CertPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := readFixture(t, "content.txt")
+	const dflt = "1234567812345678"
+	for _, tc := range []struct {
+		fixture string
+		raw     bool
+		userID  string
+	}{
+		{"bc-sm2-person-std-attached.p7s", false, dflt},
+		{"bc-sm2-person-gm-attached.p7s", false, dflt},
+		{"bc-sm2-person-gm-attached-noattrs.p7s", false, dflt},
+		{"bc-sm2-person-std-detached-noattrs.p7s", false, dflt},
+		{"bc-sm2-person-gm-detached-ski.p7s", false, dflt},
+		{"openssl-sm2-raw-other-distid.sig", true, alice},
+		{"openssl-sm2-raw.sig", true, dflt},
+	} {
+		req := verify.Request{Signature: readFixture(t, tc.fixture), Expected: verify.ExpectBytes(content)}
+		if tc.raw {
+			req.Cert = certPEM
+		}
+		res := v.Verify(context.Background(), req)
+		if !res.Valid || res.SM2UserID != tc.userID {
+			t.Errorf("%s: valid %v reason %q (%s), user ID %q, want valid with %q", tc.fixture, res.Valid, res.Reason, res.Detail, res.SM2UserID, tc.userID)
+		}
+	}
+	// A raw signature with a third ID matches neither.
+	id := testpki.Identity(t, "sm2-person")
+	other, err := sign.SM2(id.Signer, content, sign.RawOptions{UserID: []byte("bob@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := v.Verify(context.Background(), verify.Request{Signature: other, Cert: certPEM, Expected: verify.ExpectBytes(content)}); res.Reason != verify.ReasonBadSignature {
+		t.Errorf("third user ID: %q (%s)", res.Reason, res.Detail)
+	}
+}
+
 func TestInteropEnvelopes(t *testing.T) {
 	m := testpki.Manifest(t)
 	want := readFixture(t, "envelope-plaintext.txt")

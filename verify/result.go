@@ -102,6 +102,11 @@ type Result struct {
 	DigestAlgorithm    string      `json:"digestAlgorithm,omitempty"`    // "SM3", "SHA-256", …
 	SignatureAlgorithm string      `json:"signatureAlgorithm,omitempty"` // "SM2", "RSA", "ECDSA"
 	MessageDigest      string      `json:"messageDigest,omitempty"`      // hex, from the signed attributes
+	// SM2UserID is the SM2 user ID the signature verified with: always
+	// the default 1234567812345678 for PKCS#7; for a raw signature the
+	// configured one, or the default when it verified only with that.
+	// Empty for RSA, and when the app signed a given digest directly.
+	SM2UserID string `json:"sm2UserId,omitempty"`
 	// SigningTime is the time the signer claims (signed attribute); it is
 	// reported, not trusted: the chain is checked at VerifiedAt.
 	SigningTime *time.Time `json:"signingTime,omitempty"`
@@ -127,6 +132,13 @@ func (r *Result) fail(reason Reason, detail string) *Result {
 	r.Message, r.MessageEn = reason.Messages()
 	r.Detail = detail
 	return r
+}
+
+// noteUserID records the SM2 user ID a signature verified with.
+func (r *Result) noteUserID(kind cms.KeyKind, uid []byte) {
+	if kind == cms.KindSM2 {
+		r.SM2UserID = string(uid)
+	}
 }
 
 func (r *Result) pass() *Result {

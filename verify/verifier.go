@@ -19,14 +19,20 @@ import (
 	"github.com/scansign/scansign/verify/cms"
 )
 
-// DefaultUserID is the SM2 user ID assumed unless configured.
+// DefaultUserID is the SM2 user ID (distinguishing identifier) of GM/T
+// 0009: every PKCS#7 SM2 signature uses it (GM/T 0010 has no field for
+// another), and raw SM2 signatures use it unless configured otherwise.
 var DefaultUserID = []byte("1234567812345678")
 
 // Options configure a Verifier.
 type Options struct {
 	// AllowSHA1 accepts SHA-1 digests (refused by default).
 	AllowSHA1 bool
-	// UserID is the SM2 user ID; default DefaultUserID.
+	// UserID is the SM2 user ID of raw SM2 signatures (default
+	// DefaultUserID). It never applies to PKCS#7: GM/T 0010 SignedData is
+	// always signed with DefaultUserID. A raw signature that does not
+	// verify with UserID is tried with DefaultUserID too — apps of other
+	// CAs keep the default — and Result.SM2UserID says which one matched.
 	UserID []byte
 	// Classifier decides person or organisation; nil is the default rules.
 	Classifier *certs.Classifier
@@ -222,10 +228,11 @@ func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms
 			res.fail(ReasonMalformed, fmt.Sprintf("contentType attribute %v differs from the content type %v", ct, sd.EContentType))
 			return
 		}
-		if err := v.checkSignature(cert, kind, d, candidate{data: si.SignedAttrsDER}, si.Signature); err != nil {
+		if err := v.checkSignature(cert, kind, d, candidate{data: si.SignedAttrsDER}, si.Signature, DefaultUserID); err != nil {
 			res.fail(ReasonBadSignature, "signature over the signed attributes: "+err.Error())
 			return
 		}
+		res.noteUserID(kind, DefaultUserID)
 		if !sd.Detached {
 			if !bytes.Equal(d.Sum(sd.Content), si.MessageDigest) {
 				res.fail(ReasonBadSignature, "the attached content does not match the signed messageDigest (content altered after signing)")
@@ -279,11 +286,14 @@ func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms
 		var lastErr error
 		matched := false
 		for _, c := range cands {
-			if err := v.checkSignature(cert, kind, d, c, si.Signature); err != nil {
+			if err := v.checkSignature(cert, kind, d, c, si.Signature, DefaultUserID); err != nil {
 				lastErr = err
 				continue
 			}
 			res.ContentForm, matched = c.form, true
+			if !c.prehashed {
+				res.noteUserID(kind, DefaultUserID)
+			}
 			break
 		}
 		if !matched {
@@ -374,12 +384,13 @@ func (v *Verifier) finish(ctx context.Context, res *Result, cert *smx509.Certifi
 	res.pass()
 }
 
-// checkSignature verifies sig over the candidate content with cert's key.
-func (v *Verifier) checkSignature(cert *smx509.Certificate, kind cms.KeyKind, d cms.Digest, c candidate, sig []byte) error {
+// checkSignature verifies sig over the candidate content with cert's key;
+// uid is the SM2 user ID (unused by RSA and ECDSA).
+func (v *Verifier) checkSignature(cert *smx509.Certificate, kind cms.KeyKind, d cms.Digest, c candidate, sig []byte, uid []byte) error {
 	switch kind {
 	case cms.KindSM2:
 		pub := cert.PublicKey.(*ecdsa.PublicKey)
-		e, err := c.sm2E(pub, v.opts.UserID)
+		e, err := c.sm2E(pub, uid)
 		if err != nil {
 			return err
 		}
@@ -474,20 +485,33 @@ func (v *Verifier) verifyRaw(ctx context.Context, req Request, res *Result) *Res
 	default:
 		return res.fail(ReasonMalformed, "raw signatures are SM2 or RSA; the certificate's key is "+string(kind))
 	}
+	// The configured SM2 user ID first, then the default (see Options.UserID).
+	uids := [][]byte{v.opts.UserID}
+	if kind == cms.KindSM2 && !bytes.Equal(v.opts.UserID, DefaultUserID) {
+		uids = append(uids, DefaultUserID)
+	}
 	var lastErr error
 	for _, c := range req.Expected.candidates() {
 		for _, d := range digests {
 			if c.prehashed && len(c.data) != d.Size() {
 				continue
 			}
-			if err := v.checkSignature(cert, kind, d, c, sig); err != nil {
-				lastErr = err
-				continue
+			for i, uid := range uids {
+				if i > 0 && c.prehashed {
+					break // a prehashed digest does not involve the user ID
+				}
+				if err := v.checkSignature(cert, kind, d, c, sig, uid); err != nil {
+					lastErr = err
+					continue
+				}
+				res.ContentForm = c.form
+				res.DigestAlgorithm = d.String()
+				if !c.prehashed {
+					res.noteUserID(kind, uid)
+				}
+				v.finish(ctx, res, cert, nil, req)
+				return res
 			}
-			res.ContentForm = c.form
-			res.DigestAlgorithm = d.String()
-			v.finish(ctx, res, cert, nil, req)
-			return res
 		}
 	}
 	if errors.Is(lastErr, errNeedContent) {

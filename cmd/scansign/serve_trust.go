@@ -24,7 +24,7 @@ type TrustConfig struct {
 func (t *TrustConfig) settings() []setting {
 	return []setting{
 		withEnv(str("trust", "trust directory: CA roots, intermediates and CRLs (scansign pki init writes one); reloaded on SIGHUP", &t.Dir), "SCANSIGN_TRUST"),
-		str("sm2-user-id", "SM2 user ID of raw SM2 signatures (default 1234567812345678)", &t.SM2UserID),
+		str("sm2-user-id", "SM2 user ID of raw SM2 signatures, tried before the default 1234567812345678 (PKCS#7 always uses the default)", &t.SM2UserID),
 		boolean("allow-sha1", "accept SHA-1 digests in signatures", &t.AllowSHA1),
 		str("cert-type-rules", "YAML/JSON file of per-CA person/organisation rules (certs.CertTypeRule)", &t.CertTypeRules),
 		boolean("require-fresh-crl", "treat a CRL past its nextUpdate as untrusted instead of a warning", &t.RequireFreshCRL),

@@ -251,6 +251,9 @@ func report(stdout, stderr io.Writer, res *verify.Result, asJSON bool) int {
 	if res.DigestAlgorithm != "" {
 		fmt.Fprintf(stdout, "  digest:     %s %s\n", res.SignatureAlgorithm, res.DigestAlgorithm)
 	}
+	if res.SM2UserID != "" {
+		fmt.Fprintf(stdout, "  user ID:    %s (SM2)\n", res.SM2UserID)
+	}
 	if res.ContentForm != "" {
 		fmt.Fprintf(stdout, "  content:    matched as %s\n", res.ContentForm)
 	} else if !res.ContentChecked && res.Format != verify.FormatCertificate {

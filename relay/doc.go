@@ -30,8 +30,9 @@
 // hashing, so a KDF would only cost time on every grantToken (which must do
 // thousands a second) and hand an attacker a cheap way to burn our CPU. Hashes
 // are compared in constant time; an unknown account name costs the same as a
-// wrong secret; and failed attempts per (account, client address) are
-// throttled (invokeCode 429).
+// wrong secret; and failed attempts are throttled (invokeCode 429) per
+// (account, client address) and, so that trying many account names from
+// one address is slowed down too, per client address.
 //
 // Operations and tokens live in the store (package store), so several
 // instances sharing PostgreSQL serve the same operations and a restart loses

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/relay/store"
+	"github.com/scansign/scansign/relay/store/boltstore"
 )
 
 // TestLoginFlowAndRestart runs the login flow over HTTP on each store,
@@ -236,6 +238,64 @@ func TestThrottle(t *testing.T) {
 			t.Fatalf("still throttled after the window: %v", err)
 		}
 	})
+}
+
+// TestThrottleByAddress: failures from one client address count across
+// account names, so trying one secret for each of many names (the audit's
+// 12 names from one address were never slowed) ends in 429 for every
+// account from that address, the right secret included, until the window
+// passes; a success does not wipe the address's count, and other addresses
+// are unaffected.
+func TestThrottleByAddress(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		addr := "198.51.100.7"
+		const perAddr = 12
+		h := newHarness(t, st, func(c *Config) {
+			c.ClientAddr = func(*http.Request) string { return addr }
+			c.MaxFailuresPerAddr = perAddr
+		})
+		ctx := context.Background()
+		for i := range perAddr {
+			_, err := h.c.GrantToken(ctx, fmt.Sprintf("guess-%02d", i), "guess", "")
+			wantCode(t, err, CodeUnauthorized)
+			if i == perAddr/2 { // a good login halfway does not reset the address
+				if _, err := h.c.GrantToken(ctx, sysName, sysSecret, ""); err != nil {
+					t.Fatalf("good secret refused after %d failures: %v", i+1, err)
+				}
+			}
+		}
+		for _, acc := range []struct{ name, secret string }{{"guess-99", "guess"}, {sysName, sysSecret}, {appName, appSecret}} {
+			_, err := h.c.GrantToken(ctx, acc.name, acc.secret, "")
+			wantCode(t, err, CodeThrottled)
+		}
+		addr = "198.51.100.8"
+		if _, err := h.c.GrantToken(ctx, sysName, sysSecret, ""); err != nil {
+			t.Fatalf("other address throttled too: %v", err)
+		}
+		addr = "198.51.100.7"
+		h.clock.Advance(DefaultFailureWindow)
+		if _, err := h.c.GrantToken(ctx, sysName, sysSecret, ""); err != nil {
+			t.Fatalf("still throttled after the window: %v", err)
+		}
+	})
+}
+
+// TestThrottleByAddressDefault: with the defaults, an address trying
+// DefaultMaxFailuresPerAddr names is throttled on the next.
+func TestThrottleByAddressDefault(t *testing.T) {
+	st, err := boltstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, st, func(c *Config) { c.ClientAddr = func(*http.Request) string { return "203.0.113.5" } })
+	ctx := context.Background()
+	for i := range DefaultMaxFailuresPerAddr {
+		_, err := h.c.GrantToken(ctx, fmt.Sprintf("name-%d", i), "guess", "")
+		wantCode(t, err, CodeUnauthorized)
+	}
+	_, err = h.c.GrantToken(ctx, "name-next", "guess", "")
+	wantCode(t, err, CodeThrottled)
 }
 
 // TestConcurrentSavesOneWins: two answers racing on one operation; the

@@ -20,13 +20,17 @@ import (
 
 // Defaults for Config's zero values.
 const (
-	DefaultOperationTTL    = 5 * time.Minute
-	DefaultTokenTTL        = 30 * time.Minute
-	DefaultExpiredGrace    = time.Hour
-	DefaultMaxFailures     = 10
-	DefaultFailureWindow   = 5 * time.Minute
-	DefaultPurgeInterval   = time.Minute
-	defaultThrottleMaxKeys = 100_000
+	DefaultOperationTTL = 5 * time.Minute
+	DefaultTokenTTL     = 30 * time.Minute
+	DefaultExpiredGrace = time.Hour
+	DefaultMaxFailures  = 10
+	// DefaultMaxFailuresPerAddr is twice DefaultMaxFailures: one caller
+	// mistyping two accounts' secrets stays under it, a caller trying
+	// account after account does not.
+	DefaultMaxFailuresPerAddr = 2 * DefaultMaxFailures
+	DefaultFailureWindow      = 5 * time.Minute
+	DefaultPurgeInterval      = time.Minute
+	defaultThrottleMaxKeys    = 100_000
 )
 
 // Config is what a Service needs. Store and Accounts are required; every
@@ -51,8 +55,14 @@ type Config struct {
 
 	// MaxFailures failed grantToken attempts per (account, client address)
 	// within FailureWindow are allowed before answering 429.
-	MaxFailures   int
-	FailureWindow time.Duration
+	MaxFailures int
+	// MaxFailuresPerAddr failed attempts from one client address, whatever
+	// account names they try, are allowed within FailureWindow before that
+	// address gets 429 for every account (default
+	// DefaultMaxFailuresPerAddr): without it, guessing one secret for each
+	// of many names is never slowed down.
+	MaxFailuresPerAddr int
+	FailureWindow      time.Duration
 
 	// Now is the clock (default time.Now); tests move it to expire things.
 	Now func() time.Time
@@ -70,9 +80,12 @@ type Service struct {
 	accounts accounts
 	machine  machine
 	cities   map[string]City
-	throttle *throttle.Throttle
-	now      func() time.Time
-	log      *slog.Logger
+	// throttle counts failed secrets per (account, client address);
+	// addrThrottle per client address alone (see checkSecret).
+	throttle     *throttle.Throttle
+	addrThrottle *throttle.Throttle
+	now          func() time.Time
+	log          *slog.Logger
 }
 
 // New checks cfg and builds the Service. It does not own cfg.Store: the
@@ -118,6 +131,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxFailures <= 0 {
 		cfg.MaxFailures = DefaultMaxFailures
 	}
+	if cfg.MaxFailuresPerAddr <= 0 {
+		cfg.MaxFailuresPerAddr = DefaultMaxFailuresPerAddr
+	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -130,8 +146,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, store: cfg.Store, accounts: acc, machine: newMachine(), cities: cities,
-		throttle: throttle.New(cfg.MaxFailures, cfg.FailureWindow, defaultThrottleMaxKeys),
-		now:      cfg.Now, log: cfg.Logger,
+		throttle:     throttle.New(cfg.MaxFailures, cfg.FailureWindow, defaultThrottleMaxKeys),
+		addrThrottle: throttle.New(cfg.MaxFailuresPerAddr, cfg.FailureWindow, defaultThrottleMaxKeys),
+		now:          cfg.Now, log: cfg.Logger,
 	}, nil
 }
 
@@ -189,18 +206,11 @@ func (s *Service) GrantToken(ctx context.Context, req GrantRequest) (string, err
 	if req.AccountName == "" || req.Password == "" {
 		return "", fail(CodeBadRequest, "缺少参数 accountName 或 password")
 	}
+	acc, err := s.checkSecret(ctx, "grantToken", req.AccountName, req.Password, req.ClientAddr)
+	if err != nil {
+		return "", err
+	}
 	now := s.now()
-	key := req.AccountName + "\x00" + req.ClientAddr
-	if s.throttle.Blocked(now, key) {
-		return "", fail(CodeThrottled, msgThrottled)
-	}
-	acc, ok := s.accounts.check(req.AccountName, req.Password)
-	if !ok {
-		s.throttle.Fail(now, key)
-		s.log.WarnContext(ctx, "grantToken refused: bad account or secret", "account", logName(req.AccountName), "client", req.ClientAddr)
-		return "", fail(CodeUnauthorized, msgBadSecret)
-	}
-	s.throttle.Forget(key)
 
 	guid := ""
 	if req.GUID != "" {
@@ -231,6 +241,29 @@ func (s *Service) GrantToken(ctx context.Context, req GrantRequest) (string, err
 		return "", internal(fmt.Errorf("store token: %w", err))
 	}
 	return tok, nil
+}
+
+// checkSecret is the one place an account's secret is checked (grantToken
+// and HTTP Basic on /api/v1): refused with 429 while the (account, client
+// address) or the client address alone has used up its failures, 401 for
+// an unknown name or a wrong secret (which counts against both). A success
+// clears the (account, address) count only: an attacker holding one good
+// account cannot wipe the address's count with it.
+func (s *Service) checkSecret(ctx context.Context, via, name, secret, addr string) (account, error) {
+	now := s.now()
+	key := name + "\x00" + addr
+	if s.addrThrottle.Blocked(now, addr) || s.throttle.Blocked(now, key) {
+		return account{}, fail(CodeThrottled, msgThrottled)
+	}
+	acc, ok := s.accounts.check(name, secret)
+	if !ok {
+		s.throttle.Fail(now, key)
+		s.addrThrottle.Fail(now, addr)
+		s.log.WarnContext(ctx, via+" refused: bad account or secret", "account", logName(name), "client", addr)
+		return account{}, fail(CodeUnauthorized, msgBadSecret)
+	}
+	s.throttle.Forget(key)
+	return acc, nil
 }
 
 // logName keeps an attacker-chosen account name from flooding a log line.

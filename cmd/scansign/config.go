@@ -51,6 +51,9 @@ type RelayConfig struct {
 	ExpiredGrace time.Duration   `yaml:"expired_grace"`
 	BodyLimit    ByteSize        `yaml:"body_limit"`
 	MaxFailures  int             `yaml:"max_failures"`
+	// MaxFailuresPerAddr bounds failures from one client address over all
+	// account names (relay.Config.MaxFailuresPerAddr).
+	MaxFailuresPerAddr int `yaml:"max_failures_per_addr"`
 }
 
 // AccountConfig is one relay account; SecretHash comes from `scansign
@@ -76,6 +79,8 @@ func defaultConfig() Config {
 			ExpiredGrace: relay.DefaultExpiredGrace,
 			BodyLimit:    relay.DefaultBodyBytes,
 			MaxFailures:  relay.DefaultMaxFailures,
+
+			MaxFailuresPerAddr: relay.DefaultMaxFailuresPerAddr,
 		},
 		PDF:  defaultPDFConfig(),
 		Seal: DefaultSealSection(),
@@ -146,6 +151,8 @@ func (c *Config) settings() []setting {
 			set: func(s string) error { return c.Relay.BodyLimit.parse(s) }},
 		setting{flag: "max-failures", usage: "failed grantToken attempts per account and client address before 429",
 			set: func(s string) error { return setInt(&c.Relay.MaxFailures, s) }},
+		setting{flag: "max-failures-per-addr", usage: "failed grantToken and /api/v1 Basic attempts per client address, whatever the account, before 429",
+			set: func(s string) error { return setInt(&c.Relay.MaxFailuresPerAddr, s) }},
 	)
 	all = append(all, c.Trust.settings()...)
 	all = append(all, c.PDF.settings()...)

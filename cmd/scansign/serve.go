@@ -107,7 +107,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (*server, err
 		Store: st, Accounts: accounts, PublicURL: cfg.PublicURL, Cities: cfg.Relay.Cities,
 		OperationTTL: cfg.Relay.OpTTL, TokenTTL: cfg.Relay.TokenTTL, ExpiredGrace: cfg.Relay.ExpiredGrace,
 		Limits:      relay.Limits{BodyBytes: int64(cfg.Relay.BodyLimit)},
-		MaxFailures: cfg.Relay.MaxFailures, Logger: log,
+		MaxFailures: cfg.Relay.MaxFailures, MaxFailuresPerAddr: cfg.Relay.MaxFailuresPerAddr, Logger: log,
 	})
 	if err != nil {
 		return nil, err

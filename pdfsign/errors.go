@@ -23,6 +23,7 @@ const (
 	CodeNoSeal              Code = "no-seal"               // no such seal
 	CodeNotLatest           Code = "not-latest"            // only the latest seal can be taken back
 	CodeWrongSigner         Code = "wrong-signer"          // revocation signed by someone else
+	CodeNotFresh            Code = "not-fresh"             // a revocation that replays a signature already made
 	CodeInternal            Code = "internal"
 )
 

@@ -82,6 +82,9 @@ func Revoke(ctx context.Context, src io.ReaderAt, size int64, req RevokeRequest,
 	if err != nil || len(sigBytes) == 0 {
 		return nil, fail(CodeBadSignature, "撤章签名为空或无法解码", "the revocation signature is empty or cannot be decoded", err)
 	}
+	if err := refuseReplay(sigs, sigBytes); err != nil {
+		return nil, err
+	}
 	expected, err := verify.ExpectHashHex(sr.Hash)
 	if err != nil {
 		return nil, fail(CodeInternal, "签章 hash 无效", "the seal's hash is not usable", err)
@@ -92,6 +95,9 @@ func Revoke(ctx context.Context, src io.ReaderAt, size int64, req RevokeRequest,
 	}
 	if res.SignerCert == nil || !res.SignerCert.Equal(sealCert) {
 		return nil, fail(CodeWrongSigner, "撤章签名的证书不是该签章的签章证书", "the revocation is not signed by the seal's certificate", nil)
+	}
+	if err := refuseNotFresh(res, sr.SigningTime); err != nil {
+		return nil, err
 	}
 	base, err := revisionStart(doc, src, target)
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/asn1"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -140,6 +142,54 @@ func TestPDFVerifyExitCodes(t *testing.T) {
 	for _, c := range cases {
 		if code, out, errs := vrun(c.args...); code != c.code {
 			t.Errorf("%v: exit %d, want %d\n%s%s", c.args, code, c.code, out, errs)
+		}
+	}
+}
+
+// lastSignature cuts the latest signature out of a PDF's /Contents, as
+// anyone holding the sealed file can.
+func lastSignature(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.LastIndex(b, []byte("/Contents <"))
+	if i < 0 {
+		t.Fatal("no /Contents")
+	}
+	rest := b[i+len("/Contents <"):]
+	raw, err := hex.DecodeString(string(rest[:bytes.IndexByte(rest, '>')]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v asn1.RawValue
+	if _, err := asn1.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.FullBytes
+}
+
+// TestPDFRevokeRefusesReplay is the audit's case: the latest seal's own
+// signature, cut out of /Contents, given as the revocation — refused with
+// exit 1 and nothing written, for both shapes.
+func TestPDFRevokeRefusesReplay(t *testing.T) {
+	m := testpki.Manifest(t)
+	dir := t.TempDir()
+	rsa, _ := m.Leaf("rsa-org")
+	for _, shape := range []string{"cms", "p7hash"} {
+		sealed, replay, out := filepath.Join(dir, shape+".pdf"), filepath.Join(dir, shape+".p7"), filepath.Join(dir, shape+"-back.pdf")
+		if code, _, errs := vrun("pdf", "sign", "--in", corpusPDF("gs-basic.pdf"), "--out", sealed, "--pfx", rsa.PFXPath, "--password", rsa.PFXPass,
+			"--trust", m.TrustDir, "--shape", shape, "--seal", sealPNG(t), "--page", "1", "--x", "2", "--y", "2", "--width", "4", "--height", "4"); code != exitOK {
+			t.Fatalf("sign %s: %d %s", shape, code, errs)
+		}
+		os.WriteFile(replay, lastSignature(t, sealed), 0o644)
+		code, _, errs := vrun("pdf", "revoke", "--in", sealed, "--out", out, "--sig", replay, "--trust", m.TrustDir)
+		if code != exitInvalid || !strings.Contains(errs, "not-fresh") {
+			t.Fatalf("%s replay: exit %d %s", shape, code, errs)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%s: a refused revoke wrote its output", shape)
 		}
 	}
 }

@@ -231,6 +231,11 @@ func (s *sealSetup) revokeWithApp(t *testing.T, leaf *devpki.Leaf, sealed []byte
 	ctx := context.Background()
 	c := client.New(s.relay.url, nil)
 	tok := systemToken(t, s.relay.url)
+	// An RSA app signing the same hash text with a signing time in the same
+	// second as its seal makes the seal's very signature again (PKCS #1
+	// v1.5 is deterministic), which revoke refuses as a replay: a person
+	// takes longer than a second, this test waits for the next one.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 	list, err := c.PDFSeals(ctx, tok, sealed)
 	if err != nil || len(list) != 1 || !list[0].Revocable {
 		t.Fatalf("seals: %+v %v", list, err)

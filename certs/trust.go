@@ -66,7 +66,8 @@ type Chain struct {
 // TrustOptions tune a TrustStore.
 type TrustOptions struct {
 	// CacheSize bounds the cache of verified chains (default 4096; a
-	// negative value disables the cache).
+	// negative value disables the cache). The cache is also bounded to
+	// 32 MiB, and leaves over 16 KiB are not cached.
 	CacheSize int
 	// RequireFreshCRL makes a CRL past its nextUpdate fail the chain as
 	// untrusted instead of adding a warning.
@@ -424,7 +425,11 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *smx509.Certificate, extra
 	if err != nil {
 		return nil, err
 	}
-	cache.put(leaf.Raw, path)
+	if cache != nil && len(leaf.Raw) <= maxCachedLeaf {
+		if kept, cost, err := compactPath(st, path); err == nil {
+			cache.put(leaf.Raw, kept, cost)
+		}
+	}
 	return &Chain{Certificates: path, Warnings: warnings}, nil
 }
 
@@ -482,18 +487,33 @@ func (t *TrustStore) checkRevocation(st *trustState, path []*smx509.Certificate,
 	return warnings, nil
 }
 
+// Bounds of the chain cache beyond its entry count: only leaves that
+// chain to a trusted root are cached, but a caller still chooses the
+// certificates it sends, so the cache is bounded in bytes too, and a leaf
+// over maxCachedLeaf (certificates in the wild are 1–2 KiB) is verified
+// anew each time.
+const (
+	maxCachedLeaf       = 16 << 10
+	chainCacheBytes     = 32 << 20
+	parsedCertOverhead  = 4 << 10 // a parsed certificate beyond its DER, estimated
+	defaultChainEntries = 4096
+)
+
 // chainCache is a bounded LRU of verified paths keyed by the leaf's DER
 // (lookups convert without allocating). A nil cache caches nothing.
 type chainCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List
-	items map[string]*list.Element
+	mu       sync.Mutex
+	max      int
+	maxBytes int64
+	bytes    int64
+	order    *list.List
+	items    map[string]*list.Element
 }
 
 type cacheEntry struct {
 	key  string
 	path []*smx509.Certificate
+	cost int64
 }
 
 func newChainCache(size int) *chainCache {
@@ -501,9 +521,44 @@ func newChainCache(size int) *chainCache {
 		return nil
 	}
 	if size == 0 {
-		size = 4096
+		size = defaultChainEntries
 	}
-	return &chainCache{max: size, order: list.New(), items: map[string]*list.Element{}}
+	return &chainCache{max: size, maxBytes: chainCacheBytes, order: list.New(), items: map[string]*list.Element{}}
+}
+
+// compactPath returns path with every certificate that is not one of the
+// store's own re-parsed from a copy of its DER, and what the copies cost.
+// A parsed certificate points into the bytes it was parsed from — for a
+// leaf or an intermediate out of a PKCS#7 or a PDF, the whole signature or
+// file — which a cached path must not keep alive.
+func compactPath(st *trustState, path []*smx509.Certificate) ([]*smx509.Certificate, int64, error) {
+	out := make([]*smx509.Certificate, len(path))
+	var cost int64
+	for i, c := range path {
+		if st.holds(c) {
+			out[i] = c
+			continue
+		}
+		cc, err := smx509.ParseCertificate(bytes.Clone(c.Raw))
+		if err != nil {
+			return nil, 0, err
+		}
+		out[i] = cc
+		cost += int64(len(c.Raw)) + parsedCertOverhead
+	}
+	return out, cost, nil
+}
+
+// holds reports whether c is one of the store's own certificates.
+func (st *trustState) holds(c *smx509.Certificate) bool {
+	for _, list := range [][]*smx509.Certificate{st.rootList, st.interList} {
+		for _, s := range list {
+			if s == c {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *chainCache) get(leafDER []byte) ([]*smx509.Certificate, bool) {
@@ -520,36 +575,54 @@ func (c *chainCache) get(leafDER []byte) ([]*smx509.Certificate, bool) {
 	return e.Value.(*cacheEntry).path, true
 }
 
-func (c *chainCache) put(leafDER []byte, path []*smx509.Certificate) {
+// put caches a compacted path (see compactPath) at a cost in bytes; the
+// leaf's DER, the key, is added to it.
+func (c *chainCache) put(leafDER []byte, path []*smx509.Certificate, cost int64) {
 	if c == nil {
+		return
+	}
+	cost += int64(len(leafDER))
+	if cost > c.maxBytes {
 		return
 	}
 	key := string(leafDER)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[key]; ok {
-		e.Value.(*cacheEntry).path = path
+		ent := e.Value.(*cacheEntry)
+		c.bytes += cost - ent.cost
+		ent.path, ent.cost = path, cost
 		c.order.MoveToFront(e)
-		return
+	} else {
+		c.items[key] = c.order.PushFront(&cacheEntry{key: key, path: path, cost: cost})
+		c.bytes += cost
 	}
-	c.items[key] = c.order.PushFront(&cacheEntry{key: key, path: path})
-	for c.order.Len() > c.max {
+	for c.order.Len() > c.max || c.bytes > c.maxBytes {
 		last := c.order.Back()
+		ent := last.Value.(*cacheEntry)
 		c.order.Remove(last)
-		delete(c.items, last.Value.(*cacheEntry).key)
+		delete(c.items, ent.key)
+		c.bytes -= ent.cost
 	}
 }
 
 // CacheLen reports how many verified chains are cached (for tests and
 // metrics).
 func (t *TrustStore) CacheLen() int {
+	n, _ := t.CacheSize()
+	return n
+}
+
+// CacheSize reports how many verified chains are cached and the bytes they
+// are estimated to hold (for tests and metrics).
+func (t *TrustStore) CacheSize() (entries int, bytes int64) {
 	t.mu.RLock()
 	c := t.cache
 	t.mu.RUnlock()
 	if c == nil {
-		return 0
+		return 0, 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.order.Len()
+	return c.order.Len(), c.bytes
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -210,4 +211,54 @@ func TestCRLChecks(t *testing.T) {
 	if _, err := strict.Verify(context.Background(), leafCert(t, m, "sm2-person"), nil, late); !errors.Is(err, certs.ErrUntrusted) {
 		t.Fatalf("stale CRL, strict: %v", err)
 	}
+}
+
+// TestChainCacheKeepsNoInput: a leaf parsed out of a large buffer (a PKCS#7,
+// a PDF) is cached as a copy of its own DER, so the cached chain does not
+// keep the buffer alive. Before, every trusted leaf kept its whole input.
+func TestChainCacheKeepsNoInput(t *testing.T) {
+	m := testPKI(t)
+	ts, err := certs.LoadTrustStore(m.TrustDir, certs.TrustOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bufSize = 8 << 20
+	leaves := []string{"sm2-person", "sm2-org", "rsa-person", "rsa-org"}
+	before := heapAlloc()
+	for _, name := range leaves {
+		der := leafCert(t, m, name).Raw
+		buf := make([]byte, bufSize)
+		copy(buf, der)
+		leaf, err := smx509.ParseCertificate(buf[:len(der)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ts.Verify(context.Background(), leaf, nil, time.Time{}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	grown := int64(heapAlloc()) - int64(before)
+	n, size := ts.CacheSize()
+	t.Logf("heap grew %d KiB; %d chains cached, %d KiB", grown>>10, n, size>>10)
+	if n != len(leaves) {
+		t.Fatalf("%d chains cached, want %d", n, len(leaves))
+	}
+	if grown > bufSize/2 {
+		t.Errorf("the chain cache keeps %d MiB for %d leaves", grown>>20, len(leaves))
+	}
+	// Cached chains answer as before.
+	for _, name := range leaves {
+		chain, err := ts.Verify(context.Background(), leafCert(t, m, name), nil, time.Time{})
+		if err != nil || !chain.Cached || len(chain.Certificates) != 3 {
+			t.Fatalf("%s from the cache: %+v %v", name, chain, err)
+		}
+	}
+}
+
+func heapAlloc() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

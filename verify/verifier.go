@@ -57,7 +57,7 @@ func New(trust *certs.TrustStore, opts Options) *Verifier {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{trust: trust, opts: opts, cache: newCertCache(4096)}
+	return &Verifier{trust: trust, opts: opts, cache: newCertCache()}
 }
 
 // Trust returns the verifier's trust store.

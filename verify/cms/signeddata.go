@@ -24,6 +24,11 @@ const MaxSize = 16 << 20
 // MaxSigners bounds the signerInfos read from one SignedData.
 const MaxSigners = 16
 
+// MaxCertificates bounds the certificates one SignedData may carry. A
+// signer sends its own and its chain (a handful); each one is parsed, so
+// a bag of thousands is refused rather than read.
+const MaxCertificates = 64
+
 // ErrMalformed is returned (wrapped) for input that is not the expected
 // CMS structure.
 var ErrMalformed = errors.New("cms: malformed")
@@ -215,6 +220,7 @@ func ParseSignedDataWith(data []byte, parseCert func([]byte) (*smx509.Certificat
 	if !sd.ReadOptionalASN1(&certsField, &hasCerts, tagImplicit0Constructed) {
 		return nil, bad("certificates")
 	}
+	seen := 0
 	for !certsField.Empty() {
 		var el cryptobyte.String
 		var tag cbasn1.Tag
@@ -223,6 +229,9 @@ func ParseSignedDataWith(data []byte, parseCert func([]byte) (*smx509.Certificat
 		}
 		if tag != cbasn1.SEQUENCE {
 			continue // attribute certificates and other choices
+		}
+		if seen++; seen > MaxCertificates {
+			return nil, fmt.Errorf("%w: more than %d certificates", ErrMalformed, MaxCertificates)
 		}
 		if c, err := parseCert(el); err == nil {
 			out.Certificates = append(out.Certificates, c)

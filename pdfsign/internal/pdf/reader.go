@@ -306,6 +306,27 @@ func (s Section) InUse(num int) (gen int, ok bool) {
 	return e.gen, true
 }
 
+// Defines reports whether the section has an entry for object num, and
+// whether that entry is in use (directly or in an object stream) or frees
+// the object, with its generation.
+func (s Section) Defines(num int) (gen int, inUse, ok bool) {
+	e, found := s.inUse[num]
+	if !found {
+		return 0, false, false
+	}
+	return e.gen, e.typ != entryFree, true
+}
+
+// Generation returns the generation of object num's newest definition and
+// whether it is in use.
+func (r *Reader) Generation(num int) (gen int, inUse bool) {
+	e, ok := r.entries[num]
+	if !ok || e.typ == entryFree {
+		return 0, false
+	}
+	return e.gen, true
+}
+
 type numEntry struct {
 	num int
 	xrefEntry

@@ -46,8 +46,12 @@ func flows() []flow {
 // ran is what one flow left behind.
 type ran struct {
 	sysTok, guid, message string
-	out                   *phone.Outcome
-	err                   error
+	// appTok is a second app token for the operation, granted while it was
+	// still open (after the end no app gets one): what an app that keeps
+	// its token, or an intruder who took one early, holds afterwards.
+	appTok string
+	out    *phone.Outcome
+	err    error
 }
 
 // run is one whole flow: the trading system starts it, the app answers
@@ -58,6 +62,10 @@ func (e *env) run(f flow, leaf string, certType int, opts phone.Options) ran {
 	tok, guid, qr := e.start(f.typ, msg, certType)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	appTok, err := e.c.GrantToken(ctx, appName, appSecret, guid)
+	if err != nil {
+		e.t.Fatalf("app token while the operation is open: %v", err)
+	}
 	ctrl := make(chan error, 1)
 	if f.typ == phone.TypeSeal {
 		go func() { ctrl <- e.sealControl(ctx, tok, guid, fileHash(guid), nil) }()
@@ -71,7 +79,7 @@ func (e *env) run(f flow, leaf string, certType int, opts phone.Options) ran {
 	if cerr := <-ctrl; err == nil && cerr != nil {
 		e.t.Fatalf("seal control: %v", cerr)
 	}
-	return ran{sysTok: tok, guid: guid, message: msg, out: out, err: err}
+	return ran{sysTok: tok, guid: guid, appTok: appTok, message: msg, out: out, err: err}
 }
 
 type variant struct {
@@ -247,12 +255,11 @@ func TestFlowsCancel(t *testing.T) {
 				if !res.Final || res.Status != phone.StatusCancelled || res.Outcome != nil {
 					t.Fatalf("results: %+v", res)
 				}
-				// Cancelled is final: the app cannot answer after all.
-				tok, err := e.c.GrantToken(context.Background(), appName, appSecret, r.guid)
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = e.c.SaveCaMessageResult(context.Background(), tok, client.SaveRequest{GUID: r.guid, Status: phone.StatusConfirmed, Value: ptr("x")})
+				// Cancelled is final: no app gets a token for it any more,
+				// and one taken before cannot answer after all.
+				_, err := e.c.GrantToken(context.Background(), appName, appSecret, r.guid)
+				wantCode(t, err, 409)
+				err = e.c.SaveCaMessageResult(context.Background(), r.appTok, client.SaveRequest{GUID: r.guid, Status: phone.StatusConfirmed, Value: ptr("x")})
 				wantCode(t, err, 409)
 			})
 		}
@@ -423,12 +430,13 @@ func TestSecondSaveAfterFinal(t *testing.T) {
 					t.Fatal(r.err)
 				}
 				before := e.poll(r.sysTok, r.guid)
-				appTok, err := e.c.GrantToken(ctx, appName, appSecret, r.guid)
-				if err != nil {
-					t.Fatal(err)
-				}
+				// No app account gets a new token for an ended operation
+				// (its guid is public: the token would read the result).
+				_, err := e.c.GrantToken(ctx, appName, appSecret, r.guid)
+				wantCode(t, err, 409)
+				// A token taken while it ran cannot change it.
 				for _, st := range []int{2, 3, 1, 4, 5} {
-					err := e.c.SaveCaMessageResult(ctx, appTok, client.SaveRequest{GUID: r.guid, Status: st, Value: ptr("forged"), ExtMessage: ptr("{}")})
+					err := e.c.SaveCaMessageResult(ctx, r.appTok, client.SaveRequest{GUID: r.guid, Status: st, Value: ptr("forged"), ExtMessage: ptr("{}")})
 					if client.Code(err) != 409 && client.Code(err) != 403 {
 						t.Fatalf("save status %d after the end: %v, want 409", st, err)
 					}

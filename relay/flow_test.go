@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -113,6 +114,80 @@ func TestSealFlow(t *testing.T) {
 		if op.SealCompanyCode != "xx" || op.SealCASerialID != "ABCD" || Stage(op.Stage) != StageConfirmed {
 			t.Fatalf("after the end, phase one lost: %+v", op)
 		}
+	})
+}
+
+// TestAppGrantAfterTheEnd: the guid is public (in the QR code), so once an
+// operation has ended no app account gets a token for it — else any app
+// account could read the result, e.g. a decrypt's plaintext. While it runs
+// (0, 1, and the seal flow's 2, 5 and 4) an app that restarted gets one
+// and carries on; the system that created it may still get one after the
+// end.
+func TestAppGrantAfterTheEnd(t *testing.T) {
+	forEachStore(t, func(t *testing.T, k storeKind) {
+		st, _ := k.open(t)
+		h := newHarness(t, st)
+		ctx := context.Background()
+		grantApp := func(guid string) (string, error) { return h.c.GrantToken(ctx, appName, appSecret, guid) }
+		save := func(tok, guid string, status int, value, ext *string) {
+			t.Helper()
+			if err := h.c.SaveCaMessageResult(ctx, tok, client.SaveRequest{GUID: guid, Status: status, Value: value, ExtMessage: ext}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A restarted app carries on: a second token works on the operation.
+		carriesOn := func(guid string, wantStatus int) {
+			t.Helper()
+			tok, err := grantApp(guid)
+			if err != nil {
+				t.Fatalf("status %d: app grant refused: %v", wantStatus, err)
+			}
+			if res, err := h.c.GetCaMessageResult(ctx, tok, guid); err != nil || int(res.Status) != wantStatus {
+				t.Fatalf("status %d: new app token reads %+v, %v", wantStatus, res, err)
+			}
+		}
+		refused := func(guid string, status int) {
+			t.Helper()
+			_, err := grantApp(guid)
+			wantCode(t, err, CodeConflict)
+			var e *client.Error
+			if !errors.As(err, &e) || !strings.Contains(e.FailMessage, "已结束") {
+				t.Fatalf("status %d: failMessage %v", status, err)
+			}
+		}
+		for typ := 1; typ <= 6; typ++ {
+			if typ == 5 {
+				continue
+			}
+			_, guid := h.initOp(typ, "secret message")
+			carriesOn(guid, 0)
+			appTok, _ := h.scan(guid)
+			carriesOn(guid, 1)
+			save(appTok, guid, 2, ptr("the plaintext"), nil)
+			refused(guid, 2)
+			// The system that made it still reads it.
+			if tok, err := h.c.GrantToken(ctx, sysName, sysSecret, guid); err != nil {
+				t.Fatalf("type %d: creator refused after the end: %v", typ, err)
+			} else if res, err := h.c.GetCaMessageResult(ctx, tok, guid); err != nil || *res.Value != "the plaintext" {
+				t.Fatalf("type %d: creator reads %+v, %v", typ, res, err)
+			}
+
+			_, cancelled := h.initOp(typ, "m")
+			appTok, _ = h.scan(cancelled)
+			save(appTok, cancelled, 3, nil, nil)
+			refused(cancelled, 3)
+		}
+
+		sysTok, guid := h.initOp(5, "f7c54891-adad-4f32-9994-83d70a7204a2")
+		appTok, _ := h.scan(guid)
+		save(appTok, guid, 2, ptr(`{"signatureCompanyCode":"xx"}`), ptr(`{"caSerialId":"0A1B"}`))
+		carriesOn(guid, 2)
+		save(sysTok, guid, 5, nil, nil)
+		carriesOn(guid, 5)
+		save(sysTok, guid, 4, ptr(strings.Repeat("ab", 32)), nil)
+		carriesOn(guid, 4)
+		save(appTok, guid, 2, ptr("hash"), ptr("xxx")) // the guide's step 10 example, verbatim
+		refused(guid, 2)
 	})
 }
 

@@ -201,7 +201,9 @@ type GrantRequest struct {
 
 // GrantToken checks the account's secret and issues a token: unbound (for
 // initMessage only) without GUID; bound to GUID with one. A system account
-// may bind only to operations it created; an app account to any live one.
+// may bind only to operations it created; an app account to any live one
+// that has not ended (409 once it is final: 2 for types 1–4 and 6, the
+// last 2 of a seal, or 3).
 func (s *Service) GrantToken(ctx context.Context, req GrantRequest) (string, error) {
 	if req.AccountName == "" || req.Password == "" {
 		return "", fail(CodeBadRequest, "缺少参数 accountName 或 password")
@@ -224,6 +226,12 @@ func (s *Service) GrantToken(ctx context.Context, req GrantRequest) (string, err
 		}
 		if acc.role == RoleSystem && op.Creator != acc.name {
 			return "", fail(CodeForbidden, "该操作不是此账号创建的，不能为它获取授权码")
+		}
+		// The guid is public (it is in the QR code): a token granted after
+		// the end would let any app account read the result (a decrypt's
+		// plaintext). Before the end an app that restarts may carry on.
+		if stage := Stage(op.Stage); acc.role == RoleApp && stage.Final() {
+			return "", fail(CodeConflict, "该操作已结束（状态 %s），APP 不能再为它获取授权码", stage.Status())
 		}
 		guid = g
 	} else if acc.role == RoleApp {

@@ -56,8 +56,12 @@ func (e *ChainError) Unwrap() error { return e.Reason }
 type Chain struct {
 	// Certificates runs leaf first, trusted root last.
 	Certificates []*smx509.Certificate
-	// Warnings are problems that did not fail the chain, e.g. a CRL past
-	// its nextUpdate ("crl-stale: …") or a CA without a CRL.
+	// Warnings are problems that did not fail the chain, each starting
+	// with its code: "crl-stale: …" (a CRL past its nextUpdate),
+	// "crl-missing: …" (a CA of the path has no CRL in the store, so the
+	// certificate it issued is not checked for revocation) and
+	// "crl-invalid: …" (the CA's CRL is there but does not verify, and was
+	// skipped). Under TrustOptions.RequireFreshCRL each fails the chain.
 	Warnings []string
 	// Cached is true when the path came from the cache of verified chains.
 	Cached bool
@@ -69,8 +73,9 @@ type TrustOptions struct {
 	// negative value disables the cache). The cache is also bounded to
 	// 32 MiB, and leaves over 16 KiB are not cached.
 	CacheSize int
-	// RequireFreshCRL makes a CRL past its nextUpdate fail the chain as
-	// untrusted instead of adding a warning.
+	// RequireFreshCRL makes a CRL past its nextUpdate, a CA without a CRL
+	// and a CA whose CRL does not verify fail the chain as untrusted
+	// instead of adding a warning: revocation must have been checked.
 	RequireFreshCRL bool
 	// Logger receives load problems (files skipped); default slog.Default().
 	Logger *slog.Logger
@@ -94,8 +99,11 @@ type trustState struct {
 	rootList      []*smx509.Certificate
 	interList     []*smx509.Certificate
 	crls          map[string]*crlInfo // by the issuer certificate's DER
-	problems      []string
-	loadedAt      time.Time
+	// badCRLs says, by the issuer's subject DER, why a CRL naming that
+	// issuer was skipped (its signature does not verify).
+	badCRLs  map[string]string
+	problems []string
+	loadedAt time.Time
 }
 
 type crlInfo struct {
@@ -256,6 +264,7 @@ func buildState(roots, inters []*smx509.Certificate, crls [][]byte, crlPaths, pr
 		roots:         smx509.NewCertPool(),
 		intermediates: smx509.NewCertPool(),
 		crls:          map[string]*crlInfo{},
+		badCRLs:       map[string]string{},
 		problems:      problems,
 		loadedAt:      time.Now(),
 	}
@@ -275,7 +284,12 @@ func buildState(roots, inters []*smx509.Certificate, crls [][]byte, crlPaths, pr
 		}
 		info, err := parseCRL(der, cas)
 		if err != nil {
-			st.problems = append(st.problems, fmt.Sprintf("%s: %v", path, err))
+			problem := fmt.Sprintf("%s: %v", path, err)
+			st.problems = append(st.problems, problem)
+			if issuer, ok := crlIssuer(der); ok {
+				// Results carry this: the file's name, not where it lives.
+				st.badCRLs[string(issuer)] = fmt.Sprintf("%s: %v", filepath.Base(path), err)
+			}
 			continue
 		}
 		info.path = path
@@ -307,6 +321,16 @@ func parseCRL(der []byte, cas []*smx509.Certificate) (*crlInfo, error) {
 		return info, nil
 	}
 	return nil, errors.New("CRL signature does not verify against any CA certificate in the store (CRL skipped)")
+}
+
+// crlIssuer is the issuer name (DER) of a CRL that parses, whatever its
+// signature.
+func crlIssuer(der []byte) ([]byte, bool) {
+	rl, err := smx509.ParseRevocationList(der)
+	if err != nil {
+		return nil, false
+	}
+	return rl.RawIssuer, true
 }
 
 // serialKey keys serial numbers in maps without formatting them.
@@ -463,12 +487,24 @@ func checkValidity(path []*smx509.Certificate, at time.Time) error {
 }
 
 // checkRevocation looks each non-root certificate up in its issuer's CRL.
+// A certificate whose issuer has no usable CRL cannot be checked: that is
+// a warning (crl-missing, crl-invalid), or under RequireFreshCRL a failure,
+// never silence — a revoked certificate would otherwise pass unnoticed.
 func (t *TrustStore) checkRevocation(st *trustState, path []*smx509.Certificate, at time.Time) ([]string, error) {
 	var warnings []string
 	for i := 0; i+1 < len(path); i++ {
 		cert, issuer := path[i], path[i+1]
 		crl, ok := st.crls[string(issuer.Raw)]
 		if !ok {
+			issuerName := rdnOf(issuer.RawSubject).String()
+			msg := "crl-missing: no CRL of " + issuerName + " in the trust store, so revocation of the certificate it issued is not checked"
+			if problem, bad := st.badCRLs[string(issuer.RawSubject)]; bad {
+				msg = "crl-invalid: the CRL of " + issuerName + " was skipped (" + problem + "), so revocation of the certificate it issued is not checked"
+			}
+			if t.opts.RequireFreshCRL {
+				return warnings, &ChainError{Reason: ErrUntrusted, Cert: cert, At: at, Detail: msg}
+			}
+			warnings = append(warnings, msg)
 			continue
 		}
 		if when, revoked := crl.revoked[serialKey(cert.SerialNumber)]; revoked && !when.After(at) {

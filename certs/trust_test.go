@@ -2,10 +2,12 @@ package certs_test
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,7 +65,7 @@ func TestTrustStoreVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := ts.Status()
-	if len(st.Roots) != 2 || len(st.Intermediates) != 2 || len(st.CRLs) != 2 || len(st.Problems) != 0 {
+	if len(st.Roots) != 2 || len(st.Intermediates) != 2 || len(st.CRLs) != 4 || len(st.Problems) != 0 {
 		t.Fatalf("status = %+v", st)
 	}
 	ctx := context.Background()
@@ -195,22 +197,111 @@ func TestCRLChecks(t *testing.T) {
 	if st := ts.Status(); len(st.CRLs) != 0 || len(st.Problems) != 1 {
 		t.Fatalf("status %+v", st)
 	}
-	// Without its CRL the revoked leaf passes: revocation needs the CRL.
-	if _, err := ts.Verify(context.Background(), leafCert(t, m, "sm2-revoked"), nil, time.Time{}); err != nil {
-		t.Fatalf("no CRL: %v", err)
+	// Without the CRLs the revoked leaf cannot be caught: it passes, but
+	// never silently — a warning for each CA whose CRL is missing.
+	ctx := context.Background()
+	revoked := leafCert(t, m, "sm2-revoked")
+	chain, err := ts.Verify(ctx, revoked, nil, time.Time{})
+	if err != nil || !hasWarnings(chain.Warnings, "crl-missing: no CRL of CN=scansign Dev SM2 Issuing CA", "crl-missing: no CRL of CN=scansign Dev SM2 Root CA") {
+		t.Fatalf("no CRLs: %+v %v", chain, err)
 	}
-	copyFile(filepath.Join(m.TrustDir, "sm2-issuing.crl"), "issuing.crl")
-	ts.Reload()
-	// Past the CRL's nextUpdate: a warning by default, a failure when asked.
-	late := time.Now().Add(60 * 24 * time.Hour)
-	chain, err := ts.Verify(context.Background(), leafCert(t, m, "sm2-person"), nil, late)
-	if err != nil || len(chain.Warnings) != 1 {
-		t.Fatalf("stale CRL: %v %v", chain, err)
+	// From the cache, the same warnings.
+	if chain, err := ts.Verify(ctx, revoked, nil, time.Time{}); err != nil || !chain.Cached || len(chain.Warnings) != 2 {
+		t.Fatalf("no CRLs, cached: %+v %v", chain, err)
 	}
 	strict, _ := certs.LoadTrustStore(dir, certs.TrustOptions{RequireFreshCRL: true})
-	if _, err := strict.Verify(context.Background(), leafCert(t, m, "sm2-person"), nil, late); !errors.Is(err, certs.ErrUntrusted) {
+	if _, err := strict.Verify(ctx, revoked, nil, time.Time{}); !errors.Is(err, certs.ErrUntrusted) || !strings.Contains(err.Error(), "crl-missing") {
+		t.Fatalf("no CRLs, strict: %v", err)
+	}
+
+	copyFile(filepath.Join(m.TrustDir, "sm2-issuing.crl"), "issuing.crl")
+	copyFile(filepath.Join(m.TrustDir, "sm2-root.crl"), "root.crl")
+	ts.Reload()
+	if chain, err := ts.Verify(ctx, leafCert(t, m, "sm2-person"), nil, time.Time{}); err != nil || len(chain.Warnings) != 0 {
+		t.Fatalf("with both CRLs: %+v %v", chain, err)
+	}
+	// Past the CRLs' nextUpdate: a warning by default, a failure when asked.
+	late := time.Now().Add(60 * 24 * time.Hour)
+	chain, err = ts.Verify(ctx, leafCert(t, m, "sm2-person"), nil, late)
+	if err != nil || !hasWarnings(chain.Warnings, "crl-stale: the CRL of CN=scansign Dev SM2 Issuing CA", "crl-stale: the CRL of CN=scansign Dev SM2 Root CA") {
+		t.Fatalf("stale CRL: %v %v", chain, err)
+	}
+	strict, _ = certs.LoadTrustStore(dir, certs.TrustOptions{RequireFreshCRL: true})
+	if _, err := strict.Verify(ctx, leafCert(t, m, "sm2-person"), nil, late); !errors.Is(err, certs.ErrUntrusted) {
 		t.Fatalf("stale CRL, strict: %v", err)
 	}
+	if _, err := strict.Verify(ctx, leafCert(t, m, "sm2-person"), nil, time.Time{}); err != nil {
+		t.Fatalf("fresh CRLs, strict: %v", err)
+	}
+}
+
+// TestCRLInvalid: in a copy of the trust directory the issuing CA's CRL has
+// one byte of its signature flipped. It is skipped, so the revoked leaf
+// cannot be caught: it passes with a crl-invalid warning naming the file,
+// and under RequireFreshCRL it is untrusted.
+func TestCRLInvalid(t *testing.T) {
+	m := testPKI(t)
+	dir := t.TempDir()
+	entries, err := os.ReadDir(m.TrustDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(m.TrustDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "sm2-issuing.crl" {
+			block, _ := pem.Decode(data)
+			block.Bytes[len(block.Bytes)-1] ^= 0x01 // the last byte of the signature
+			data = pem.EncodeToMemory(block)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	ts, err := certs.LoadTrustStore(dir, certs.TrustOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := ts.Status(); len(st.CRLs) != 3 || len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "sm2-issuing.crl") {
+		t.Fatalf("status %+v", st)
+	}
+	chain, err := ts.Verify(ctx, leafCert(t, m, "sm2-revoked"), nil, time.Time{})
+	if err != nil || !hasWarnings(chain.Warnings, "crl-invalid: the CRL of CN=scansign Dev SM2 Issuing CA") || !strings.Contains(chain.Warnings[0], "sm2-issuing.crl") {
+		t.Fatalf("flipped CRL: %+v %v", chain, err)
+	}
+	if strings.Contains(chain.Warnings[0], dir) {
+		t.Errorf("the warning shows where the trust directory is: %s", chain.Warnings[0])
+	}
+	// The RSA side, whose CRLs are intact, still catches its revoked leaf.
+	if _, err := ts.Verify(ctx, leafCert(t, m, "rsa-revoked"), nil, time.Time{}); !errors.Is(err, certs.ErrRevoked) {
+		t.Fatalf("rsa revoked: %v", err)
+	}
+	strict, err := certs.LoadTrustStore(dir, certs.TrustOptions{RequireFreshCRL: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leaf := range []string{"sm2-revoked", "sm2-person"} {
+		if _, err := strict.Verify(ctx, leafCert(t, m, leaf), nil, time.Time{}); !errors.Is(err, certs.ErrUntrusted) || !strings.Contains(err.Error(), "crl-invalid") {
+			t.Fatalf("%s, strict: %v", leaf, err)
+		}
+	}
+}
+
+// hasWarnings reports whether warnings are exactly as many as prefixes and
+// each starts with its prefix, in order.
+func hasWarnings(warnings []string, prefixes ...string) bool {
+	if len(warnings) != len(prefixes) {
+		return false
+	}
+	for i, p := range prefixes {
+		if !strings.HasPrefix(warnings[i], p) {
+			return false
+		}
+	}
+	return true
 }
 
 // TestChainCacheKeepsNoInput: a leaf parsed out of a large buffer (a PKCS#7,

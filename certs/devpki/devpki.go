@@ -151,7 +151,7 @@ func (l *Leaf) Identity() (*certs.Identity, error) {
 // Generate writes a complete dev PKI into dir (created if needed; existing
 // files of the same names are overwritten) and returns its manifest:
 //
-//	trust/      sm2-root.pem sm2-issuing.pem sm2-issuing.crl  rsa-root.pem rsa-issuing.pem rsa-issuing.crl
+//	trust/      sm2-root.pem sm2-root.crl sm2-issuing.pem sm2-issuing.crl  (and the same for rsa)
 //	untrusted/  sm2-untrusted-root.pem rsa-untrusted-root.pem (not trusted)
 //	ca/         CA keys (unencrypted, dev only)
 //	leaves/     NAME.pem NAME.chain.pem NAME.key.pem NAME.enc.key.pem NAME.pfx
@@ -235,22 +235,33 @@ func (g *generator) family(alg string) error {
 		return err
 	}
 	g.m.Leaves = append(g.m.Leaves, *untrusted)
-	// The issuing CA's CRL, in the trust directory.
+	// The issuing CA's CRL, and the root's (empty) one for the issuing CA,
+	// in the trust directory: with both, every certificate of a chain is
+	// checked for revocation, and `require_fresh_crl` has what it needs.
+	if err := g.crl(alg+"-issuing", issuing, revoked); err != nil {
+		return err
+	}
+	return g.crl(alg+"-root", root, nil)
+}
+
+// crl writes the CRL of CA name into the trust directory.
+func (g *generator) crl(name string, ca *caMaterial, revoked []smx509.RevocationListEntry) error {
+	now := g.opts.Now
 	crlDER, err := smx509.CreateRevocationList(rand.Reader, &smx509.RevocationList{
 		Number:                    big.NewInt(1),
 		ThisUpdate:                now.Add(-10 * time.Minute),
 		NextUpdate:                now.Add(g.opts.CRLValidity),
 		RevokedCertificateEntries: revoked,
-	}, issuing.cert, issuing.key)
+	}, ca.cert, ca.key)
 	if err != nil {
-		return fmt.Errorf("devpki: %s CRL: %w", alg, err)
+		return fmt.Errorf("devpki: %s CRL: %w", name, err)
 	}
-	crlPath := filepath.Join(g.m.TrustDir, alg+"-issuing.crl")
+	crlPath := filepath.Join(g.m.TrustDir, name+".crl")
 	if err := os.WriteFile(crlPath, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crlDER}), 0o644); err != nil {
 		return err
 	}
-	if ca, ok := g.m.CA(alg + "-issuing"); ok {
-		ca.CRLPath = crlPath
+	if c, ok := g.m.CA(name); ok {
+		c.CRLPath = crlPath
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (t *TrustConfig) settings() []setting {
 		str("sm2-user-id", "SM2 user ID of raw SM2 signatures, tried before the default 1234567812345678 (PKCS#7 always uses the default)", &t.SM2UserID),
 		boolean("allow-sha1", "accept SHA-1 digests in signatures", &t.AllowSHA1),
 		str("cert-type-rules", "YAML/JSON file of per-CA person/organisation rules (certs.CertTypeRule)", &t.CertTypeRules),
-		boolean("require-fresh-crl", "treat a CRL past its nextUpdate as untrusted instead of a warning", &t.RequireFreshCRL),
+		boolean("require-fresh-crl", requireFreshCRLUsage, &t.RequireFreshCRL),
 	}
 }
 

@@ -19,8 +19,8 @@ import (
 // certificate. Exit 0 valid, 1 invalid, 2 usage or I/O error.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "usage: scansign verify sig --in FILE [--content-file F | --content-text T | --content-hex H] [--cert PEM] --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--allow-sha1] [--json]")
-		fmt.Fprintln(stderr, "       scansign verify cert --in PEM --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--json]")
+		fmt.Fprintln(stderr, "usage: scansign verify sig --in FILE [--content-file F | --content-text T | --content-hex H] [--cert PEM] --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--allow-sha1] [--require-fresh-crl] [--json]")
+		fmt.Fprintln(stderr, "       scansign verify cert --in PEM --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--require-fresh-crl] [--json]")
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -35,6 +35,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fmt.Fprintf(stderr, "scansign verify: unknown subcommand %q (sig, cert)\n", args[0])
 	return exitUsage
 }
+
+// requireFreshCRLUsage is the --require-fresh-crl help of verify and serve.
+const requireFreshCRLUsage = "treat a CA whose CRL is missing, does not verify or is past its nextUpdate as untrusted instead of a warning"
 
 // readLimited reads a file of at most max bytes.
 func readLimited(path string, max int64) ([]byte, error) {
@@ -53,15 +56,23 @@ func readLimited(path string, max int64) ([]byte, error) {
 	return data, nil
 }
 
+// loadVerifier is the verifier of the offline commands (pdf, verify):
+// the trust directory, and SHA-1 only when asked.
 func loadVerifier(trustDir string, allowSHA1 bool) (*verify.Verifier, error) {
-	if trustDir == "" {
+	return loadVerifierWith(TrustConfig{Dir: trustDir, AllowSHA1: allowSHA1})
+}
+
+// loadVerifierWith builds a verifier from the settings serve's trust
+// section has, for the commands that take them as flags.
+func loadVerifierWith(t TrustConfig) (*verify.Verifier, error) {
+	if t.Dir == "" {
 		return nil, errors.New("--trust DIR is required (a directory of CA roots, intermediates and CRLs)")
 	}
-	ts, err := certs.LoadTrustStore(trustDir, certs.TrustOptions{})
+	ts, err := certs.LoadTrustStore(t.Dir, certs.TrustOptions{RequireFreshCRL: t.RequireFreshCRL})
 	if err != nil {
 		return nil, err
 	}
-	return verify.New(ts, verify.Options{AllowSHA1: allowSHA1}), nil
+	return verify.New(ts, verify.Options{AllowSHA1: t.AllowSHA1}), nil
 }
 
 func runVerifySig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -76,6 +87,7 @@ func runVerifySig(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	at := fs.String("at", "", "verification time, RFC 3339 (default now; never the signer's claimed time)")
 	certType := fs.String("cert-type", "0", "required certificate type: 0 any, 1 organisation, 2 person")
 	allowSHA1 := fs.Bool("allow-sha1", false, "accept SHA-1 digests")
+	requireFresh := fs.Bool("require-fresh-crl", false, requireFreshCRLUsage)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -104,7 +116,7 @@ func runVerifySig(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "scansign verify sig: %v\n", err)
 		return exitUsage
 	}
-	v, err := loadVerifier(*trust, *allowSHA1)
+	v, err := loadVerifierWith(TrustConfig{Dir: *trust, AllowSHA1: *allowSHA1, RequireFreshCRL: *requireFresh})
 	if err != nil {
 		fmt.Fprintf(stderr, "scansign verify sig: %v\n", err)
 		return exitUsage
@@ -157,6 +169,7 @@ func runVerifyCert(ctx context.Context, args []string, stdout, stderr io.Writer)
 	trust := fs.String("trust", "", "trust directory (CA roots, intermediates, CRLs)")
 	at := fs.String("at", "", "verification time, RFC 3339 (default now)")
 	certType := fs.String("cert-type", "0", "required certificate type: 0 any, 1 organisation, 2 person")
+	requireFresh := fs.Bool("require-fresh-crl", false, requireFreshCRLUsage)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -175,7 +188,7 @@ func runVerifyCert(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "scansign verify cert: %v\n", err)
 		return exitUsage
 	}
-	v, err := loadVerifier(*trust, false)
+	v, err := loadVerifierWith(TrustConfig{Dir: *trust, RequireFreshCRL: *requireFresh})
 	if err != nil {
 		fmt.Fprintf(stderr, "scansign verify cert: %v\n", err)
 		return exitUsage

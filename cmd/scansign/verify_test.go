@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,6 +166,51 @@ func TestVerifySigCLI(t *testing.T) {
 	}
 	if code, out, _ := vrun("verify", "cert", "--in", load("rsa-revoked").CertPath, "--trust", trust); code != exitInvalid || !strings.Contains(out, "revoked") {
 		t.Errorf("verify cert revoked: %d %s", code, out)
+	}
+}
+
+// TestVerifyCRLWarnings: in a copy of the trust directory whose SM2 CRL has
+// a flipped byte, the revoked leaf passes `verify cert` only with a
+// crl-invalid warning (text and JSON), and fails with --require-fresh-crl.
+func TestVerifyCRLWarnings(t *testing.T) {
+	m := testpki.Manifest(t)
+	trust := t.TempDir()
+	entries, err := os.ReadDir(m.TrustDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(m.TrustDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "sm2-issuing.crl" {
+			block, _ := pem.Decode(data)
+			block.Bytes[len(block.Bytes)-1] ^= 0x01
+			data = pem.EncodeToMemory(block)
+		}
+		os.WriteFile(filepath.Join(trust, e.Name()), data, 0o644)
+	}
+	l, _ := m.Leaf("sm2-revoked")
+	code, out, stderr := vrun("verify", "cert", "--in", l.CertPath, "--trust", trust)
+	if code != exitOK || !strings.Contains(out, "warning:    crl-invalid: the CRL of CN=scansign Dev SM2 Issuing CA") {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ = vrun("verify", "cert", "--in", l.CertPath, "--trust", trust, "--json")
+	var res struct {
+		Valid    bool     `json:"valid"`
+		Warnings []string `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || len(res.Warnings) == 0 || !strings.HasPrefix(res.Warnings[0], "crl-invalid: ") {
+		t.Fatalf("--json: %d %s %v", code, out, err)
+	}
+	code, out, _ = vrun("verify", "cert", "--in", l.CertPath, "--trust", trust, "--require-fresh-crl")
+	if code != exitInvalid || !strings.Contains(out, "INVALID [untrusted]") || !strings.Contains(out, "crl-invalid") {
+		t.Fatalf("--require-fresh-crl: exit %d\n%s", code, out)
+	}
+	// With the CRL intact the revoked leaf is revoked.
+	if code, out, _ := vrun("verify", "cert", "--in", l.CertPath, "--trust", m.TrustDir); code != exitInvalid || !strings.Contains(out, "revoked") {
+		t.Fatalf("intact CRL: exit %d\n%s", code, out)
 	}
 }
 

@@ -91,9 +91,13 @@ func TestLaterChangesToSignedFields(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			doc := appendUpdate(t, sealed, c.edit)
 			qpdfCheck(t, writeTemp(t, "changed.pdf", doc))
-			s := verifyPDF(t, pki.verifier, doc, false).Signatures[0]
-			if !s.Intact || !s.SignatureValid || !s.ModifiedAfter || s.LaterChangesOnlySignatures {
+			rep := verifyPDF(t, pki.verifier, doc, false)
+			s := rep.Signatures[0]
+			if !s.Intact || !s.SignatureValid || !s.Trusted || !s.ModifiedAfter || s.LaterChangesOnlySignatures {
 				t.Fatalf("%+v", s)
+			}
+			if rep.Valid || s.Valid || s.Reason != string(CodeModifiedAfter) {
+				t.Fatalf("a document modified after signing: report valid %v, signature valid %v (%s)", rep.Valid, s.Valid, s.Reason)
 			}
 			if !strings.Contains(strings.Join(s.LaterChanges, "; "), c.want) {
 				t.Fatalf("later changes %q, want %q", s.LaterChanges, c.want)

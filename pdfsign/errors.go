@@ -7,23 +7,24 @@ type Code string
 
 // The reasons an operation is refused.
 const (
-	CodeMalformed           Code = "malformed"             // not a PDF, or one we cannot parse safely
-	CodeEncrypted           Code = "encrypted"             // encrypted PDFs are not sealed
-	CodePageOutOfRange      Code = "page-out-of-range"     // no such page
-	CodeBadPlacement        Code = "bad-placement"         // the rectangle is not on the page
-	CodeBadImage            Code = "bad-image"             // the seal image is not a usable PNG/JPEG
-	CodeBadRequest          Code = "bad-request"           // a parameter is missing or wrong
-	CodeTooLarge            Code = "too-large"             // over a size limit
-	CodeFieldExists         Code = "field-exists"          // the field name is taken
-	CodePlaceholderTooSmall Code = "placeholder-too-small" // the signature does not fit
-	CodeNotPrepared         Code = "not-prepared"          // no empty signature to complete
-	CodeDigestMismatch      Code = "digest-mismatch"       // the signature is over other data
-	CodeBadSignature        Code = "bad-signature"         // the signature does not verify
-	CodeUntrusted           Code = "untrusted"             // the signer does not chain to a trusted root, or is not valid now
-	CodeNoSeal              Code = "no-seal"               // no such seal
-	CodeNotLatest           Code = "not-latest"            // only the latest seal can be taken back
-	CodeWrongSigner         Code = "wrong-signer"          // revocation signed by someone else
-	CodeNotFresh            Code = "not-fresh"             // a revocation that replays a signature already made
+	CodeMalformed           Code = "malformed"              // not a PDF, or one we cannot parse safely
+	CodeEncrypted           Code = "encrypted"              // encrypted PDFs are not sealed
+	CodePageOutOfRange      Code = "page-out-of-range"      // no such page
+	CodeBadPlacement        Code = "bad-placement"          // the rectangle is not on the page
+	CodeBadImage            Code = "bad-image"              // the seal image is not a usable PNG/JPEG
+	CodeBadRequest          Code = "bad-request"            // a parameter is missing or wrong
+	CodeTooLarge            Code = "too-large"              // over a size limit
+	CodeFieldExists         Code = "field-exists"           // the field name is taken
+	CodePlaceholderTooSmall Code = "placeholder-too-small"  // the signature does not fit
+	CodeNotPrepared         Code = "not-prepared"           // no empty signature to complete
+	CodeDigestMismatch      Code = "digest-mismatch"        // the signature is over other data
+	CodeBadSignature        Code = "bad-signature"          // the signature does not verify
+	CodeUntrusted           Code = "untrusted"              // the signer does not chain to a trusted root, or is not valid now
+	CodeNoSeal              Code = "no-seal"                // no such seal
+	CodeNotLatest           Code = "not-latest"             // only the latest seal can be taken back
+	CodeWrongSigner         Code = "wrong-signer"           // revocation signed by someone else
+	CodeNotFresh            Code = "not-fresh"              // a revocation that replays a signature already made
+	CodeModifiedAfter       Code = "modified-after-signing" // later revisions change more than adding signatures
 	CodeInternal            Code = "internal"
 )
 

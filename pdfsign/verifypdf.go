@@ -25,7 +25,8 @@ type VerifyOptions struct {
 // Report is the verification of every signature of a PDF.
 type Report struct {
 	// Valid is true when the document has at least one signature and all
-	// of them are valid.
+	// of them are valid: each intact, verifying, trusted, covering a whole
+	// revision, and followed by nothing but other signatures.
 	Valid      bool              `json:"valid"`
 	Size       int64             `json:"size"`
 	Pages      int               `json:"pages"`
@@ -239,11 +240,19 @@ func verifyOne(ctx context.Context, doc *document, src io.ReaderAt, size int64, 
 	case verify.ReasonUntrusted, verify.ReasonExpired, verify.ReasonNotYetValid, verify.ReasonRevoked, verify.ReasonWrongCertType:
 		sr.SignatureValid = true
 	}
-	sr.Valid = res.Valid && sr.CoversRevision
-	if !res.Valid {
+	// A signature followed by changes other than adding signatures no
+	// longer vouches for the document as it is: valid only for what it
+	// covers, and the document is not (intact, signatureValid and trusted
+	// still say what holds for the signature itself).
+	modified := sr.ModifiedAfter && !sr.LaterChangesOnlySignatures
+	sr.Valid = res.Valid && sr.CoversRevision && !modified
+	switch {
+	case !res.Valid:
 		sr.Reason, sr.Message, sr.MessageEn = string(res.Reason), res.Message, res.MessageEn
-	} else if !sr.CoversRevision {
+	case !sr.CoversRevision:
 		sr.Reason, sr.Message, sr.MessageEn = string(CodeMalformed), "签名范围没有覆盖一个完整的修订版本", "the byte range does not end at the end of a revision"
+	case modified:
+		sr.Reason, sr.Message, sr.MessageEn = string(CodeModifiedAfter), "签章后文档被修改（不只是追加签章）", "the document was modified after signing (not only by adding signatures)"
 	}
 	return sr
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -191,5 +193,71 @@ func TestPDFRevokeRefusesReplay(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Fatalf("%s: a refused revoke wrote its output", shape)
 		}
+	}
+}
+
+// appendObject appends a hand-made incremental update to the PDF at path
+// (a classic table, as gs-basic.pdf and our seals on it have): object num
+// redefined as body.
+func appendObject(t *testing.T, path string, num int, body string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := func(re string) string {
+		m := regexp.MustCompile(re).FindAllSubmatch(b, -1)
+		if len(m) == 0 {
+			t.Fatalf("no %s in %s", re, path)
+		}
+		return string(m[len(m)-1][1])
+	}
+	prev, size, root := last(`startxref\s+(\d+)`), last(`/Size (\d+)`), last(`/Root (\d+ \d+ R)`)
+	off := len(b)
+	obj := fmt.Sprintf("%d 0 obj\n%s\nendobj\n", num, body)
+	update := obj + fmt.Sprintf("xref\n%d 1\n%010d 00000 n\r\ntrailer\n<< /Size %s /Root %s /Prev %s >>\nstartxref\n%d\n%%%%EOF\n",
+		num, off, size, root, prev, off+len(obj))
+	if err := os.WriteFile(path, append(b, update...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPDFVerifyModifiedAfterSigning: a seal followed by a hand-made update
+// that rewrites page 2's content is intact and its signature valid, but
+// the document is not: verify says so and exits 1.
+func TestPDFVerifyModifiedAfterSigning(t *testing.T) {
+	testtool.Need(t, "qpdf")
+	m := testpki.Manifest(t)
+	rsa, _ := m.Leaf("rsa-org")
+	signed := filepath.Join(t.TempDir(), "s.pdf")
+	if code, _, errs := vrun("pdf", "sign", "--in", corpusPDF("gs-basic.pdf"), "--out", signed, "--pfx", rsa.PFXPath, "--password", rsa.PFXPass,
+		"--trust", m.TrustDir, "--seal", sealPNG(t), "--page", "1", "--x", "2", "--y", "2", "--width", "4", "--height", "4"); code != exitOK {
+		t.Fatalf("sign: %d %s", code, errs)
+	}
+	// gs-basic.pdf: object 10 is page 2's content stream.
+	content := "BT /F1 24 Tf 72 700 Td (pay 1000000) Tj ET"
+	appendObject(t, signed, 10, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
+	if out, err := exec.Command("qpdf", "--check", signed).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf --check: %v\n%s", err, out)
+	}
+	code, out, errs := vrun("pdf", "verify", "--in", signed, "--trust", m.TrustDir, "--json")
+	var rep struct {
+		Valid      bool
+		Signatures []struct {
+			Valid, Intact, SignatureValid, Trusted, LaterChangesOnlySignatures bool
+			Reason                                                             string
+			LaterChanges                                                       []string
+		}
+	}
+	if code != exitInvalid || json.Unmarshal([]byte(out), &rep) != nil || rep.Valid || len(rep.Signatures) != 1 {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errs)
+	}
+	s := rep.Signatures[0]
+	if s.Valid || !s.Intact || !s.SignatureValid || !s.Trusted || s.LaterChangesOnlySignatures || s.Reason != "modified-after-signing" ||
+		!strings.Contains(strings.Join(s.LaterChanges, ";"), "object 10") {
+		t.Fatalf("%+v", s)
+	}
+	if code, out, _ := vrun("pdf", "verify", "--in", signed, "--trust", m.TrustDir); code != exitInvalid || !strings.Contains(out, "CHANGED after it") {
+		t.Fatalf("verify text: %d\n%s", code, out)
 	}
 }

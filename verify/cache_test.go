@@ -141,7 +141,7 @@ func TestCachesBoundedInBytes(t *testing.T) {
 	runtime.KeepAlive(sigs)
 	grown := int64(after) - int64(before)
 	certN, certBytes := v.cache.certs.size()
-	factsN, factsBytes := v.cache.facts.size()
+	factsN, factsBytes := v.classified.Load().facts.size()
 	t.Logf("heap grew %d KiB; certificate cache %d entries %d KiB, facts cache %d entries %d KiB", grown>>10, certN, certBytes>>10, factsN, factsBytes>>10)
 	if certN != n || factsN != n {
 		t.Errorf("cached %d certificates and %d facts, want the %d small ones only", certN, factsN, n)

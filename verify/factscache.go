@@ -94,18 +94,14 @@ func (c *lru[V]) size() (int, int64) {
 	return c.order.Len(), c.bytes
 }
 
-// certCache keeps parsed certificates and their facts by DER, so a repeat
-// signer (and its chain) costs neither parsing nor fingerprinting.
+// certCache keeps parsed certificates by DER, so a repeat signer (and its
+// chain) costs no parsing.
 type certCache struct {
 	certs *lru[*smx509.Certificate]
-	facts *lru[certs.Facts]
 }
 
 func newCertCache() *certCache {
-	return &certCache{
-		certs: newLRU[*smx509.Certificate](certCacheEntries, certCacheBytes),
-		facts: newLRU[certs.Facts](certCacheEntries, factsCacheBytes),
-	}
+	return &certCache{certs: newLRU[*smx509.Certificate](certCacheEntries, certCacheBytes)}
 }
 
 // parse is smx509.ParseCertificate with a cache. Parsed certificates are
@@ -142,14 +138,27 @@ func (c *certCache) parseAny(data []byte) (*smx509.Certificate, error) {
 	return cert, nil
 }
 
-func (c *certCache) factsOf(cert *smx509.Certificate, classifier *certs.Classifier) certs.Facts {
+// classified is a classifier with the facts it decided, by DER, so a
+// repeat signer costs no fingerprinting. The two are swapped together
+// (Verifier.SetClassifier): facts hold the certificate type the
+// classifier chose.
+type classified struct {
+	classifier *certs.Classifier
+	facts      *lru[certs.Facts]
+}
+
+func newClassified(c *certs.Classifier) *classified {
+	return &classified{classifier: c, facts: newLRU[certs.Facts](certCacheEntries, factsCacheBytes)}
+}
+
+func (c *classified) factsOf(cert *smx509.Certificate) certs.Facts {
 	if len(cert.Raw) > maxCachedCertDER {
-		return certs.FactsOf(cert, classifier)
+		return certs.FactsOf(cert, c.classifier)
 	}
 	if f, ok := c.facts.get(cert.Raw); ok {
 		return f
 	}
-	f := certs.FactsOf(cert, classifier)
+	f := certs.FactsOf(cert, c.classifier)
 	c.facts.put(cert.Raw, f, factsCost(&f))
 	return f
 }

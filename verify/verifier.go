@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync/atomic"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -35,6 +36,7 @@ type Options struct {
 	// CAs keep the default — and Result.SM2UserID says which one matched.
 	UserID []byte
 	// Classifier decides person or organisation; nil is the default rules.
+	// Verifier.SetClassifier replaces it later.
 	Classifier *certs.Classifier
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
@@ -43,9 +45,10 @@ type Options struct {
 // Verifier checks signatures against a trust store. It is safe for
 // concurrent use.
 type Verifier struct {
-	trust *certs.TrustStore
-	opts  Options
-	cache *certCache
+	trust      *certs.TrustStore
+	opts       Options
+	cache      *certCache
+	classified atomic.Pointer[classified]
 }
 
 // New returns a Verifier. With a nil trust store every signature fails
@@ -57,7 +60,16 @@ func New(trust *certs.TrustStore, opts Options) *Verifier {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{trust: trust, opts: opts, cache: newCertCache()}
+	v := &Verifier{trust: trust, opts: opts, cache: newCertCache()}
+	v.classified.Store(newClassified(opts.Classifier))
+	return v
+}
+
+// SetClassifier replaces the person/organisation rules (nil: the default)
+// for the verifications that start after it; facts decided under the old
+// rules are dropped. The server calls it when it reloads its rules file.
+func (v *Verifier) SetClassifier(c *certs.Classifier) {
+	v.classified.Store(newClassified(c))
 }
 
 // Trust returns the verifier's trust store.
@@ -342,7 +354,7 @@ func certKind(c *smx509.Certificate) cms.KeyKind {
 }
 
 func (v *Verifier) setSigner(res *Result, cert *smx509.Certificate) {
-	f := v.cache.factsOf(cert, v.opts.Classifier)
+	f := v.classified.Load().factsOf(cert)
 	res.Signer = &f
 	res.SignerCert = cert
 }
@@ -375,7 +387,7 @@ func (v *Verifier) finish(ctx context.Context, res *Result, cert *smx509.Certifi
 	res.Warnings = append(res.Warnings, chain.Warnings...)
 	res.Chain = make([]string, 0, len(chain.Certificates))
 	for _, c := range chain.Certificates {
-		res.Chain = append(res.Chain, v.cache.factsOf(c, v.opts.Classifier).Subject)
+		res.Chain = append(res.Chain, v.classified.Load().factsOf(c).Subject)
 	}
 	if req.CertType != certs.CertTypeAny && res.Signer.CertType != req.CertType {
 		res.fail(ReasonWrongCertType, fmt.Sprintf("a %v certificate is required, the signer's is a %v certificate", req.CertType, res.Signer.CertType))

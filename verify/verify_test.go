@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -253,5 +254,37 @@ func TestExpectStream(t *testing.T) {
 	rdigest := verify.ExpectDigest(func(cms.Digest) ([]byte, error) { s := sha256.Sum256(big); return s[:], nil })
 	if res := v.Verify(context.Background(), verify.Request{Signature: rsig, Expected: rdigest}); !res.Valid {
 		t.Errorf("RSA without attributes from a digest: %s %s", res.Reason, res.Detail)
+	}
+}
+
+// TestSetClassifier: new rules apply to the next verification, though the
+// signer's facts were cached under the old ones.
+func TestSetClassifier(t *testing.T) {
+	v := newVerifier(t)
+	pem, err := os.ReadFile(testpki.Leaf(t, "sm2-person").CertPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certType := func() certs.CertType {
+		res := v.CheckCertificate(context.Background(), pem, time.Time{}, certs.CertTypeAny)
+		if !res.Valid {
+			t.Fatalf("%s: %s", res.Reason, res.Detail)
+		}
+		return res.Signer.CertType
+	}
+	if got := certType(); got != certs.CertTypePerson {
+		t.Fatalf("default rules: %v", got)
+	}
+	c, err := certs.NewClassifier([]certs.CertTypeRule{{Field: "CN", Match: "^张三$", CertType: certs.CertTypeOrganisation}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.SetClassifier(c)
+	if got := certType(); got != certs.CertTypeOrganisation {
+		t.Fatalf("after SetClassifier: %v", got)
+	}
+	v.SetClassifier(nil)
+	if got := certType(); got != certs.CertTypePerson {
+		t.Fatalf("back to the default: %v", got)
 	}
 }

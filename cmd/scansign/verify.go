@@ -19,8 +19,8 @@ import (
 // certificate. Exit 0 valid, 1 invalid, 2 usage or I/O error.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "usage: scansign verify sig --in FILE [--content-file F | --content-text T | --content-hex H] [--cert PEM] --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--allow-sha1] [--require-fresh-crl] [--json]")
-		fmt.Fprintln(stderr, "       scansign verify cert --in PEM --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--require-fresh-crl] [--json]")
+		fmt.Fprintln(stderr, "usage: scansign verify sig --in FILE [--content-file F | --content-text T | --content-hex H] [--cert PEM] --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--allow-sha1] [--require-fresh-crl] [--sm2-user-id ID] [--cert-type-rules FILE] [--json]")
+		fmt.Fprintln(stderr, "       scansign verify cert --in PEM --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--require-fresh-crl] [--cert-type-rules FILE] [--json]")
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -36,8 +36,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitUsage
 }
 
-// requireFreshCRLUsage is the --require-fresh-crl help of verify and serve.
-const requireFreshCRLUsage = "treat a CA whose CRL is missing, does not verify or is past its nextUpdate as untrusted instead of a warning"
+// The help of the flags verify and serve share.
+const (
+	requireFreshCRLUsage = "treat a CA whose CRL is missing, does not verify or is past its nextUpdate as untrusted instead of a warning"
+	sm2UserIDUsage       = "SM2 user ID of raw SM2 signatures, tried before the default 1234567812345678 (PKCS#7 always uses the default)"
+	certTypeRulesUsage   = "YAML/JSON file of per-CA person/organisation rules (certs.CertTypeRule)"
+)
 
 // readLimited reads a file of at most max bytes.
 func readLimited(path string, max int64) ([]byte, error) {
@@ -72,7 +76,20 @@ func loadVerifierWith(t TrustConfig) (*verify.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return verify.New(ts, verify.Options{AllowSHA1: t.AllowSHA1}), nil
+	opts, err := t.verifierOptions()
+	if err != nil {
+		return nil, err
+	}
+	return verify.New(ts, opts), nil
+}
+
+// trustFlags are the verifier settings verify sig and verify cert take,
+// named as serve's.
+func trustFlags(fs *flag.FlagSet, t *TrustConfig) {
+	fs.StringVar(&t.Dir, "trust", "", "trust directory (CA roots, intermediates, CRLs)")
+	fs.BoolVar(&t.RequireFreshCRL, "require-fresh-crl", false, requireFreshCRLUsage)
+	fs.StringVar(&t.SM2UserID, "sm2-user-id", "", sm2UserIDUsage)
+	fs.StringVar(&t.CertTypeRules, "cert-type-rules", "", certTypeRulesUsage)
 }
 
 func runVerifySig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -83,11 +100,11 @@ func runVerifySig(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	contentText := fs.String("content-text", "", "the content that was signed, as text")
 	contentHex := fs.String("content-hex", "", "a hash that was signed, as hex (hex text, raw bytes and digest forms are all accepted)")
 	certFile := fs.String("cert", "", "the signer's certificate for raw signatures (PEM, DER or base64)")
-	trust := fs.String("trust", "", "trust directory (CA roots, intermediates, CRLs)")
+	var trust TrustConfig
+	trustFlags(fs, &trust)
+	fs.BoolVar(&trust.AllowSHA1, "allow-sha1", false, "accept SHA-1 digests")
 	at := fs.String("at", "", "verification time, RFC 3339 (default now; never the signer's claimed time)")
 	certType := fs.String("cert-type", "0", "required certificate type: 0 any, 1 organisation, 2 person")
-	allowSHA1 := fs.Bool("allow-sha1", false, "accept SHA-1 digests")
-	requireFresh := fs.Bool("require-fresh-crl", false, requireFreshCRLUsage)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -116,7 +133,7 @@ func runVerifySig(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "scansign verify sig: %v\n", err)
 		return exitUsage
 	}
-	v, err := loadVerifierWith(TrustConfig{Dir: *trust, AllowSHA1: *allowSHA1, RequireFreshCRL: *requireFresh})
+	v, err := loadVerifierWith(trust)
 	if err != nil {
 		fmt.Fprintf(stderr, "scansign verify sig: %v\n", err)
 		return exitUsage
@@ -166,10 +183,10 @@ func runVerifyCert(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("verify cert", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "certificate file (PEM, DER or base64)")
-	trust := fs.String("trust", "", "trust directory (CA roots, intermediates, CRLs)")
+	var trust TrustConfig
+	trustFlags(fs, &trust)
 	at := fs.String("at", "", "verification time, RFC 3339 (default now)")
 	certType := fs.String("cert-type", "0", "required certificate type: 0 any, 1 organisation, 2 person")
-	requireFresh := fs.Bool("require-fresh-crl", false, requireFreshCRLUsage)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -188,7 +205,7 @@ func runVerifyCert(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "scansign verify cert: %v\n", err)
 		return exitUsage
 	}
-	v, err := loadVerifierWith(TrustConfig{Dir: *trust, RequireFreshCRL: *requireFresh})
+	v, err := loadVerifierWith(trust)
 	if err != nil {
 		fmt.Fprintf(stderr, "scansign verify cert: %v\n", err)
 		return exitUsage

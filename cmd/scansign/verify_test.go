@@ -169,6 +169,50 @@ func TestVerifySigCLI(t *testing.T) {
 	}
 }
 
+// TestVerifySM2UserIDAndRules: verify sig takes serve's --sm2-user-id (the
+// OpenSSL fixture signed with distid alice@example.com verifies only with
+// it, and the default-ID one still does) and verify sig/cert take
+// --cert-type-rules.
+func TestVerifySM2UserIDAndRules(t *testing.T) {
+	m := testpki.Manifest(t)
+	fixtures := filepath.Join("..", "..", "testdata", "interop", "fixtures")
+	l, _ := m.Leaf("sm2-person")
+	raw := func(fixture string, extra ...string) (int, string) {
+		args := append([]string{"verify", "sig", "--trust", m.TrustDir, "--in", filepath.Join(fixtures, fixture),
+			"--cert", l.CertPath, "--content-file", filepath.Join(fixtures, "content.txt")}, extra...)
+		code, out, stderr := vrun(args...)
+		return code, out + stderr
+	}
+	if code, out := raw("openssl-sm2-raw-other-distid.sig"); code != exitInvalid || !strings.Contains(out, "bad-signature") {
+		t.Errorf("other distid, default ID: exit %d\n%s", code, out)
+	}
+	if code, out := raw("openssl-sm2-raw-other-distid.sig", "--sm2-user-id", "alice@example.com"); code != exitOK || !strings.Contains(out, "user ID:    alice@example.com (SM2)") {
+		t.Errorf("other distid, --sm2-user-id: exit %d\n%s", code, out)
+	}
+	if code, out := raw("openssl-sm2-raw.sig", "--sm2-user-id", "alice@example.com"); code != exitOK || !strings.Contains(out, "user ID:    1234567812345678 (SM2)") {
+		t.Errorf("default distid, --sm2-user-id: exit %d\n%s", code, out)
+	}
+	// PKCS#7 keeps the default whatever --sm2-user-id says.
+	if code, out, _ := vrun("verify", "sig", "--trust", m.TrustDir, "--in", filepath.Join(fixtures, "bc-sm2-person-std-attached.p7s"), "--sm2-user-id", "alice@example.com"); code != exitOK {
+		t.Errorf("BouncyCastle PKCS#7 with --sm2-user-id: exit %d\n%s", code, out)
+	}
+
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(rules, []byte("- {field: CN, match: '^张三$', certType: 1}\n"), 0o600)
+	if code, out, _ := vrun("verify", "cert", "--trust", m.TrustDir, "--in", l.CertPath, "--cert-type", "1"); code != exitInvalid || !strings.Contains(out, "wrong-cert-type") {
+		t.Errorf("verify cert without rules: exit %d\n%s", code, out)
+	}
+	if code, out, _ := vrun("verify", "cert", "--trust", m.TrustDir, "--in", l.CertPath, "--cert-type", "1", "--cert-type-rules", rules); code != exitOK || !strings.Contains(out, "certType:   1 organisation") {
+		t.Errorf("verify cert with rules: exit %d\n%s", code, out)
+	}
+	if code, out, _ := vrun("verify", "sig", "--trust", m.TrustDir, "--in", filepath.Join(fixtures, "bc-sm2-person-gm-attached.p7s"), "--cert-type", "1", "--cert-type-rules", rules); code != exitOK {
+		t.Errorf("verify sig with rules: exit %d\n%s", code, out)
+	}
+	if code, _, stderr := vrun("verify", "cert", "--trust", m.TrustDir, "--in", l.CertPath, "--cert-type-rules", "/nonexistent.yaml"); code != exitUsage || !strings.Contains(stderr, "cert type rules") {
+		t.Errorf("missing rules file: exit %d %s", code, stderr)
+	}
+}
+
 // TestVerifyCRLWarnings: in a copy of the trust directory whose SM2 CRL has
 // a flipped byte, the revoked leaf passes `verify cert` only with a
 // crl-invalid warning (text and JSON), and fails with --require-fresh-crl.

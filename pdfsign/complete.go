@@ -307,13 +307,56 @@ func (c *completion) rawToCMS(opts CompleteOptions, raw []byte, ans Answer, sig 
 		if certs.IsSM2(signer) {
 			der = normaliseSM2(raw)
 		}
-		out, err := assembleCMS(c.alg, attrs, der, signer, append(chain[1:], res.ChainCerts...))
+		rebuildable := func() bool {
+			return opts.Verifier.CheckCertificate(c.ctx, signer.Raw, opts.At, 0).Valid
+		}
+		assemble := func(set []*smx509.Certificate) ([]byte, error) {
+			return assembleCMS(c.alg, attrs, der, signer, set)
+		}
+		out, err := fitCMS(len(sig.contents), assemble, signer, chain[1:], res.ChainCerts, rebuildable)
 		if err != nil {
 			return nil, nil, fail(CodeInternal, "组装 CMS 签名失败", "cannot assemble the CMS", err)
 		}
 		return res, out, nil
 	}
 	return res, nil, nil
+}
+
+// fitCMS assembles the CMS with the fullest certificate set that fits room
+// bytes, trying in turn:
+//
+//   - the certificates the app sent with its own and the chain the
+//     verifier built (roots included);
+//   - the built chain's intermediates only: a root is never needed in the
+//     CMS (a verifier must trust it already), nor are certificates outside
+//     the chain;
+//   - the signer alone, when the verifier builds the chain from its trust
+//     store without help (rebuildable, asked only then): any verifier with
+//     that trust store still does.
+//
+// When none fits it returns the smallest, whose size the refusal names.
+func fitCMS(room int, assemble func([]*smx509.Certificate) ([]byte, error), signer *smx509.Certificate, sent, built []*smx509.Certificate, rebuildable func() bool) ([]byte, error) {
+	var intermediates []*smx509.Certificate
+	for _, c := range built {
+		if !c.Equal(signer) && !selfSigned(c) {
+			intermediates = append(intermediates, c)
+		}
+	}
+	var out []byte
+	for i, set := range [][]*smx509.Certificate{append(append([]*smx509.Certificate(nil), sent...), built...), intermediates, nil} {
+		if i == 2 && len(intermediates) > 0 && !rebuildable() {
+			break
+		}
+		cms, err := assemble(set)
+		if err != nil {
+			return nil, err
+		}
+		out = cms
+		if len(out) <= room {
+			break
+		}
+	}
+	return out, nil
 }
 
 // parseAttrs returns the messageDigest of a DER SET of signed attributes

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 
@@ -209,4 +214,98 @@ func TestCompletePlaceholderTooSmall(t *testing.T) {
 	if CodeOf(err) != CodePlaceholderTooSmall {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// TestCompleteDropsCertificatesToFit: the app sends every certificate it
+// has with its raw signature; in a placeholder sized for the chain (prepare
+// with the verifier), complete leaves out the root and the unrelated ones
+// rather than refuse. The result verifies with ours and with pdfsig.
+func TestCompleteDropsCertificatesToFit(t *testing.T) {
+	pki := thePKI(t)
+	id, _ := pki.identity(t, "rsa-person")
+	req := PrepareRequest{
+		Seal: SealImage{Image: redSeal(t)}, Placement: Placement{Page: 1, X: 1, Y: 1, Width: 3, Height: 3},
+		Signer: id.Certificate, Verifier: pki.verifier, PlaceholderSize: 1,
+	}
+	// The smallest room prepare accepts, from its refusal.
+	_, err := Prepare(context.Background(), bytes.NewReader(corpus(t, "gs-basic.pdf")), int64(len(corpus(t, "gs-basic.pdf"))), req, io.Discard)
+	m := regexp.MustCompile(`needs about (\d+)`).FindStringSubmatch(fmt.Sprint(err))
+	if CodeOf(err) != CodePlaceholderTooSmall || m == nil {
+		t.Fatalf("prepare with 1 byte: %v", err)
+	}
+	room, _ := strconv.Atoi(m[1])
+	req.PlaceholderSize = room
+	prepared, p := prepareFile(t, corpus(t, "gs-basic.pdf"), req)
+	ans := answer(t, id, p)
+	ans.Cert = allDevCerts(t, pki, id.Certificate)
+	var out bytes.Buffer
+	if _, err := Complete(context.Background(), bytes.NewReader(prepared), int64(len(prepared)), ans, CompleteOptions{Verifier: pki.verifier}, &out); err != nil {
+		t.Fatalf("complete into %d bytes: %v", room, err)
+	}
+	s := verifyPDF(t, pki.verifier, out.Bytes(), false).Signatures[0]
+	if !s.Valid {
+		t.Fatalf("%+v", s)
+	}
+	if n := len(s.Verification.SignedData.Certificates); n != 2 {
+		t.Fatalf("the CMS carries %d certificates, want the signer and its issuing CA", n)
+	}
+	for _, r := range pdfsigReport(t, pki, writeTemp(t, "s.pdf", out.Bytes())) {
+		if !strings.Contains(r, "Signature is Valid") {
+			t.Fatalf("pdfsig:\n%s", r)
+		}
+	}
+}
+
+// TestFitCMS: the certificate sets complete tries, fullest first; the
+// signer alone only when the verifier rebuilds the chain by itself.
+func TestFitCMS(t *testing.T) {
+	pki := thePKI(t)
+	id, _ := pki.identity(t, "rsa-person")
+	res := pki.verifier.CheckCertificate(context.Background(), id.Certificate.Raw, time.Time{}, 0)
+	if len(res.ChainCerts) != 3 {
+		t.Fatalf("chain of %d", len(res.ChainCerts))
+	}
+	var sets [][]*smx509.Certificate
+	assemble := func(set []*smx509.Certificate) ([]byte, error) {
+		sets = append(sets, set)
+		return make([]byte, 1000*(len(set)+1)), nil
+	}
+	for _, c := range []struct {
+		room        int
+		rebuildable bool
+		sizes       []int // of the sets tried
+		got         int
+	}{
+		{10000, true, []int{4}, 5000},      // the app's one certificate and the built chain
+		{3500, true, []int{4, 1}, 2000},    // the issuing CA alone
+		{1500, true, []int{4, 1, 0}, 1000}, // the signer alone
+		{1500, false, []int{4, 1}, 2000},   // cannot rebuild: the smallest that keeps the chain
+	} {
+		sets = nil
+		out, err := fitCMS(c.room, assemble, id.Certificate, []*smx509.Certificate{id.Certificate}, res.ChainCerts, func() bool { return c.rebuildable })
+		if err != nil || len(out) != c.got || len(sets) != len(c.sizes) {
+			t.Fatalf("room %d: got %d bytes after %d sets, want %d after %v", c.room, len(out), len(sets), c.got, c.sizes)
+		}
+		for i, n := range c.sizes {
+			if len(sets[i]) != n {
+				t.Fatalf("room %d: set %d has %d certificates, want %d", c.room, i, len(sets[i]), n)
+			}
+		}
+	}
+}
+
+// allDevCerts is the PEM of the signer followed by every certificate of
+// the dev PKI.
+func allDevCerts(t *testing.T, pki *testPKI, signer *smx509.Certificate) []byte {
+	t.Helper()
+	out := certs.EncodePEM(signer)
+	for _, l := range pki.m.Leaves {
+		b, _ := os.ReadFile(l.CertPath)
+		out = append(out, b...)
+	}
+	for _, ca := range pki.m.CAs {
+		b, _ := os.ReadFile(ca.CertPath)
+		out = append(out, b...)
+	}
+	return out
 }

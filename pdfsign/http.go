@@ -452,6 +452,8 @@ func (a *api) prepare(ctx context.Context, w http.ResponseWriter, f *form) error
 		}
 		req.Signer, req.Chain = chain[0], chain[1:]
 	}
+	// Complete adds the chain this verifier builds: size the room for it.
+	req.Verifier = a.opts.Verifier
 	guid := f.get("guid")
 	if guid != "" && a.opts.Sink == nil {
 		return fail(CodeBadRequest, "本服务未接入签章操作，不能带 guid", "this server does not take a guid here", nil)

@@ -1,6 +1,7 @@
 package pdfsign
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -14,6 +15,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/scansign/scansign/pdfsign/internal/pdf"
+	"github.com/scansign/scansign/verify"
 )
 
 // Shape is how the signer's answer becomes the PDF signature. It is fixed at
@@ -57,7 +59,14 @@ const (
 	MaxPlaceholderSize     = 1 << 20
 	// assumedChainBytes is what a signer's chain takes when prepare is not
 	// told the certificate: a leaf and two CA certificates of RSA-4096 size.
-	assumedChainBytes = 3 * 2048
+	assumedChainBytes = 3 * caAllowance
+	// caAllowance is the room counted for each CA certificate complete may
+	// add that prepare cannot see (no trust store to build the chain from):
+	// an RSA-4096 CA certificate with its extensions; SM2 ones are smaller.
+	caAllowance = 2048
+	// assumedCAs is how many CA certificates a chain not given is assumed
+	// to have: an issuing CA and a root.
+	assumedCAs = 2
 )
 
 // PrepareRequest is everything prepare needs besides the PDF.
@@ -73,6 +82,11 @@ type PrepareRequest struct {
 	// (PAdES-B-B); Chain are its CA certificates, for sizing only.
 	Signer *smx509.Certificate
 	Chain  []*smx509.Certificate
+	// Verifier, when given, builds the signer's chain from its trust store
+	// the way complete will, so the placeholder is sized for the
+	// certificates complete adds; without it each CA certificate not in
+	// Chain is counted as caAllowance bytes.
+	Verifier *verify.Verifier
 
 	FieldName   string // default "Seal1", "Seal2", … (the first free one)
 	Reason      string
@@ -161,7 +175,7 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 	if alg != SM3 && alg != SHA256 {
 		return nil, fail(CodeBadRequest, "不支持的摘要算法 "+string(alg), "unsupported digest "+string(alg), nil)
 	}
-	room, err := placeholderSize(req)
+	room, err := placeholderSize(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -319,17 +333,11 @@ const (
 	keyDigest pdf.Name = "ScansignDigest" // digest algorithm of the byte ranges
 )
 
-func placeholderSize(req PrepareRequest) (int, error) {
-	var certs [][]byte
+func placeholderSize(ctx context.Context, req PrepareRequest) (int, error) {
+	need := estimateCMSSize(nil) + assumedChainBytes
 	if req.Signer != nil {
-		certs = append(certs, req.Signer.Raw)
-		for _, c := range req.Chain {
-			certs = append(certs, c.Raw)
-		}
-	}
-	need := estimateCMSSize(certs)
-	if req.Signer == nil {
-		need = estimateCMSSize(nil) + assumedChainBytes
+		built := builtChain(ctx, req)
+		need = estimateCMSSize(rawCerts(expectedChain(req, built))) + caAllowance*missingCAs(req, built)
 	}
 	if req.PlaceholderSize > 0 {
 		if req.PlaceholderSize > MaxPlaceholderSize {
@@ -337,12 +345,70 @@ func placeholderSize(req PrepareRequest) (int, error) {
 		}
 		if req.PlaceholderSize < need {
 			return 0, fail(CodePlaceholderTooSmall,
-				fmt.Sprintf("签名预留空间 %d 字节不足，该证书链的签名约需 %d 字节", req.PlaceholderSize, need),
-				fmt.Sprintf("a placeholder of %d bytes is too small: a signature with this chain needs about %d", req.PlaceholderSize, need), nil)
+				fmt.Sprintf("签名预留空间 %d 字节不足，该证书及其证书链的签名约需 %d 字节", req.PlaceholderSize, need),
+				fmt.Sprintf("a placeholder of %d bytes is too small: a signature with this certificate and its chain needs about %d", req.PlaceholderSize, need), nil)
 		}
 		return req.PlaceholderSize, nil
 	}
 	return max(DefaultPlaceholderSize, 2*need), nil
+}
+
+// expectedChain is what complete will put into the CMS: the signer, the
+// chain given, and the chain the verifier builds from its trust store.
+func expectedChain(req PrepareRequest, built []*smx509.Certificate) []*smx509.Certificate {
+	out := []*smx509.Certificate{req.Signer}
+	add := func(c *smx509.Certificate) {
+		for _, have := range out {
+			if have.Equal(c) {
+				return
+			}
+		}
+		out = append(out, c)
+	}
+	for _, c := range req.Chain {
+		add(c)
+	}
+	for _, c := range built {
+		add(c)
+	}
+	return out
+}
+
+// builtChain is the chain the verifier builds for the signer now (nil
+// without a verifier or when it builds none).
+func builtChain(ctx context.Context, req PrepareRequest) []*smx509.Certificate {
+	if req.Verifier == nil {
+		return nil
+	}
+	return req.Verifier.CheckCertificate(ctx, req.Signer.Raw, time.Time{}, 0).ChainCerts
+}
+
+// missingCAs counts the CA certificates complete may add that prepare
+// could not see: none when a chain was built or the chain given ends at a
+// root, one when it stops below a root, assumedCAs when none was given.
+func missingCAs(req PrepareRequest, built []*smx509.Certificate) int {
+	switch {
+	case len(built) > 0:
+		return 0
+	case len(req.Chain) == 0:
+		if selfSigned(req.Signer) {
+			return 0
+		}
+		return assumedCAs
+	case selfSigned(req.Chain[len(req.Chain)-1]):
+		return 0
+	}
+	return 1
+}
+
+func selfSigned(c *smx509.Certificate) bool { return bytes.Equal(c.RawIssuer, c.RawSubject) }
+
+func rawCerts(cs []*smx509.Certificate) [][]byte {
+	out := make([][]byte, len(cs))
+	for i, c := range cs {
+		out[i] = c.Raw
+	}
+	return out
 }
 
 // refuseCertified refuses documents whose certification signature forbids

@@ -27,7 +27,7 @@ import (
 func runPDF(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
 		fmt.Fprintln(stderr, `usage: scansign pdf <command> [flags]
-  prepare  --in F --out G --seal IMG --page N --x CM --y CM [--width CM --height CM] [--cert PEM] [--shape cms|p7hash] [--digest SM3|SHA-256] [--attrs-out FILE] [--json]
+  prepare  --in F --out G --seal IMG --page N --x CM --y CM [--width CM --height CM] [--cert PEM] [--trust DIR] [--shape cms|p7hash] [--digest SM3|SHA-256] [--placeholder BYTES] [--attrs-out FILE] [--json]
   complete --in G --out H --sig FILE [--cert PEM] [--attrs FILE] --trust DIR [--json]
   verify   --in F --trust DIR [--json] [--extract-seals DIR] [--at RFC3339]   (exit 0 all valid, 1 any invalid, 2 error)
   seals    --in F --trust DIR [--json]                                        (each seal's hash, for 撤章)
@@ -192,6 +192,7 @@ func runPDFPrepare(ctx context.Context, args []string, stdout, stderr io.Writer)
 	out := fs.String("out", "", "prepared PDF to write")
 	certFile := fs.String("cert", "", "signer certificate (and chain), PEM/DER: sizes the placeholder, picks the digest, goes into signing-certificate-v2")
 	attrsOut := fs.String("attrs-out", "", "write the DER signed attributes (what a raw signature must cover) to this file")
+	trust := fs.String("trust", "", "trust directory complete will use: the placeholder is sized for the chain built from it (optional; without it each CA certificate not in --cert counts 2 KiB)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	pf := addPlacementFlags(fs)
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
@@ -200,6 +201,11 @@ func runPDFPrepare(ctx context.Context, args []string, stdout, stderr io.Writer)
 	req, err := pf.request()
 	if err != nil {
 		return pdfFailure(stderr, "prepare", err)
+	}
+	if *trust != "" {
+		if req.Verifier, err = loadVerifier(*trust, false); err != nil {
+			return pdfFailure(stderr, "prepare", err)
+		}
 	}
 	if *certFile != "" {
 		chain, _, err := readCerts(*certFile)
@@ -566,6 +572,7 @@ func runPDFSign(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return pdfFailure(stderr, "sign", err)
 	}
+	req.Verifier = v
 
 	src, size, err := openInput(*in)
 	if err != nil {

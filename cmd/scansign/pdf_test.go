@@ -261,3 +261,43 @@ func TestPDFVerifyModifiedAfterSigning(t *testing.T) {
 		t.Fatalf("verify text: %d\n%s", code, out)
 	}
 }
+
+// TestPDFPreparePlaceholderCountsTheChain is the audit's case: a 3100-byte
+// placeholder for rsa-person.pem was accepted (the estimate left out the
+// chain complete adds from the trust store) and complete then refused a
+// 3414-byte CMS. Prepare now refuses it, with or without --trust; the
+// smallest size it accepts with --trust takes the completed signature.
+func TestPDFPreparePlaceholderCountsTheChain(t *testing.T) {
+	testtool.Need(t, "openssl")
+	m := testpki.Manifest(t)
+	dir := t.TempDir()
+	rsa, _ := m.Leaf("rsa-person")
+	prepared, attrs, sig, signed := filepath.Join(dir, "p.pdf"), filepath.Join(dir, "attrs.der"), filepath.Join(dir, "sig.bin"), filepath.Join(dir, "s.pdf")
+	prepare := func(size int, extra ...string) (int, string) {
+		args := append([]string{"pdf", "prepare", "--in", corpusPDF("gs-basic.pdf"), "--out", prepared, "--cert", rsa.CertPath, "--placeholder", fmt.Sprint(size),
+			"--seal", sealPNG(t), "--page", "1", "--x", "1", "--y", "1", "--width", "3", "--height", "3", "--attrs-out", attrs}, extra...)
+		code, _, errs := vrun(args...)
+		return code, errs
+	}
+	need := regexp.MustCompile(`needs about (\d+)`)
+	var smallest int
+	for _, extra := range [][]string{nil, {"--trust", m.TrustDir}} {
+		code, errs := prepare(3100, extra...)
+		if code != exitInvalid || !strings.Contains(errs, "placeholder-too-small") {
+			t.Fatalf("prepare --placeholder 3100 %v: exit %d %s", extra, code, errs)
+		}
+		fmt.Sscan(need.FindStringSubmatch(errs)[1], &smallest)
+	}
+	if code, errs := prepare(smallest, "--trust", m.TrustDir); code != exitOK {
+		t.Fatalf("prepare --placeholder %d: exit %d %s", smallest, code, errs)
+	}
+	if out, err := exec.Command("openssl", "dgst", "-sha256", "-sign", rsa.KeyPath, "-out", sig, attrs).CombinedOutput(); err != nil {
+		t.Fatalf("openssl dgst -sign: %v\n%s", err, out)
+	}
+	if code, _, errs := vrun("pdf", "complete", "--in", prepared, "--out", signed, "--sig", sig, "--cert", rsa.CertPath, "--trust", m.TrustDir); code != exitOK {
+		t.Fatalf("complete into %d bytes: %d %s", smallest, code, errs)
+	}
+	if code, out, _ := vrun("pdf", "verify", "--in", signed, "--trust", m.TrustDir); code != exitOK {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+}

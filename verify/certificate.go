@@ -18,7 +18,7 @@ func (v *Verifier) CheckCertificate(ctx context.Context, cert []byte, at time.Ti
 	res := &Result{VerifiedAt: v.at(at), Format: FormatCertificate}
 	c, err := certs.ParseCertificate(cert)
 	if err != nil {
-		return res.fail(ReasonMalformed, err.Error())
+		return res.failCertificate(err.Error())
 	}
 	v.setSigner(res, c)
 	v.finish(ctx, res, c, nil, Request{CertType: certType})

@@ -119,6 +119,9 @@ func TestInteropFixtureVerdicts(t *testing.T) {
 		row{fixture: "openssl-sm2-raw.sig", expect: "content", cert: "sm2-revoked", reason: verify.ReasonBadSignature, format: verify.FormatRawSM2},
 		row{fixture: "openssl-sm2-raw-other-distid.sig", expect: "content", cert: "sm2-person", reason: verify.ReasonBadSignature, format: verify.FormatRawSM2},
 		row{fixture: "openssl-rsa-raw.sig", expect: "content", cert: "rsa-person", format: verify.FormatRawRSA},
+		row{fixture: "openssl-rsa-person-attached-sha1.p7s", expect: "content", reason: verify.ReasonWeakAlgorithm, format: a},
+		row{fixture: "openssl-rsa-raw-sha1.sig", expect: "content", cert: "rsa-person", reason: verify.ReasonWeakAlgorithm, format: verify.FormatRawRSA},
+		row{fixture: "openssl-rsa-raw-sha1.sig", expect: "other", cert: "rsa-person", reason: verify.ReasonBadSignature, format: verify.FormatRawRSA},
 		row{fixture: "openssl-rsa-raw.sig", expect: "content", cert: "sm2-person", reason: verify.ReasonMalformed, format: verify.FormatRawSM2},
 		row{fixture: "openssl-sm2-raw.sig", expect: "content", reason: verify.ReasonNoSignerCert},
 
@@ -175,6 +178,30 @@ func TestInteropFixtureVerdicts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInteropAllowSHA1: OpenSSL's SHA-1 signatures, refused by default as
+// weak-algorithm, are valid once SHA-1 is allowed.
+func TestInteropAllowSHA1(t *testing.T) {
+	ts, err := certs.LoadTrustStore(testpki.Manifest(t).TrustDir, certs.TrustOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verify.New(ts, verify.Options{AllowSHA1: true})
+	l, _ := testpki.Manifest(t).Leaf("rsa-person")
+	certPEM, err := os.ReadFile(l.CertPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := readFixture(t, "content.txt")
+	for _, req := range []verify.Request{
+		{Signature: readFixture(t, "openssl-rsa-person-attached-sha1.p7s"), Expected: verify.ExpectBytes(content)},
+		{Signature: readFixture(t, "openssl-rsa-raw-sha1.sig"), Cert: certPEM, Expected: verify.ExpectBytes(content)},
+	} {
+		if res := v.Verify(context.Background(), req); !res.Valid || res.DigestAlgorithm != "SHA-1" {
+			t.Errorf("%s: %q (%s), digest %s", res.Format, res.Reason, res.Detail, res.DigestAlgorithm)
+		}
 	}
 }
 

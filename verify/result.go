@@ -17,6 +17,7 @@ const (
 	ReasonNone            Reason = ""
 	ReasonMalformed       Reason = "malformed"        // not a signature we can read
 	ReasonNoSignerCert    Reason = "no-signer-cert"   // the signer's certificate is missing
+	ReasonWeakAlgorithm   Reason = "weak-algorithm"   // an algorithm refused by policy (SHA-1 unless allowed)
 	ReasonBadSignature    Reason = "bad-signature"    // the signature value does not verify
 	ReasonContentMismatch Reason = "content-mismatch" // it signs something other than what was asked
 	ReasonUntrusted       Reason = "untrusted"        // no chain to a trusted root
@@ -35,6 +36,8 @@ func (r Reason) Messages() (zh, en string) {
 		return "签名数据格式错误，无法解析", "the signature is malformed"
 	case ReasonNoSignerCert:
 		return "未找到签名证书", "the signer's certificate is missing"
+	case ReasonWeakAlgorithm:
+		return "签名算法强度不足，不予接受", "the signature uses an algorithm refused by policy"
 	case ReasonBadSignature:
 		return "签名值验证失败", "the signature value does not verify"
 	case ReasonContentMismatch:
@@ -123,6 +126,14 @@ type Result struct {
 	ChainCached bool                  `json:"-"`
 	SignedData  *cms.SignedData       `json:"-"`
 	SignerInfo  *cms.SignerInfo       `json:"-"`
+}
+
+// failCertificate is fail(ReasonMalformed) for a certificate that cannot
+// be read: the messages say the certificate, not the signature, is bad.
+func (r *Result) failCertificate(detail string) *Result {
+	r.fail(ReasonMalformed, detail)
+	r.Message, r.MessageEn = "证书格式错误，无法解析", "the certificate is malformed"
+	return r
 }
 
 // fail sets the reason and messages.

@@ -163,7 +163,7 @@ func (v *Verifier) VerifySignedData(ctx context.Context, sd *cms.SignedData, req
 	if len(req.Cert) > 0 {
 		c, err := v.cache.parseAny(req.Cert)
 		if err != nil {
-			return res.fail(ReasonMalformed, "the certificate given: "+err.Error())
+			return res.failCertificate("the certificate given: " + err.Error())
 		}
 		extraCert = c
 	}
@@ -229,7 +229,7 @@ func (v *Verifier) verifySigner(ctx context.Context, sd *cms.SignedData, si *cms
 		return
 	}
 	if d == cms.SHA1 && !v.opts.AllowSHA1 {
-		res.fail(ReasonMalformed, "SHA-1 signatures are not accepted (set AllowSHA1 to accept them)")
+		res.fail(ReasonWeakAlgorithm, sha1Refused)
 		return
 	}
 	res.DigestAlgorithm = d.String()
@@ -463,7 +463,7 @@ func (v *Verifier) verifyRaw(ctx context.Context, req Request, res *Result) *Res
 	}
 	cert, err := v.cache.parseAny(req.Cert)
 	if err != nil {
-		return res.fail(ReasonMalformed, "the certificate given: "+err.Error())
+		return res.failCertificate("the certificate given: " + err.Error())
 	}
 	v.setSigner(res, cert)
 	if !req.Expected.IsSet() {
@@ -529,5 +529,27 @@ func (v *Verifier) verifyRaw(ctx context.Context, req Request, res *Result) *Res
 	if errors.Is(lastErr, errNeedContent) {
 		return res.fail(ReasonMalformed, lastErr.Error())
 	}
+	if kind == cms.KindRSA && !v.opts.AllowSHA1 && v.verifiesWithSHA1(cert, req.Expected, sig) {
+		res.DigestAlgorithm = cms.SHA1.String()
+		return res.fail(ReasonWeakAlgorithm, "the raw RSA signature is over a SHA-1 digest: "+sha1Refused)
+	}
 	return res.fail(ReasonBadSignature, "the signature verifies over none of the forms of the expected content")
+}
+
+// sha1Refused is the detail of a SHA-1 signature refused by policy.
+const sha1Refused = "SHA-1 digests are refused by policy (allow_sha1 / --allow-sha1 accepts them)"
+
+// verifiesWithSHA1 reports whether a raw RSA signature that failed with
+// the accepted digests is a SHA-1 one, so that it is refused for what it
+// is rather than as a bad signature.
+func (v *Verifier) verifiesWithSHA1(cert *smx509.Certificate, exp Expected, sig []byte) bool {
+	for _, c := range exp.candidates() {
+		if c.prehashed && len(c.data) != cms.SHA1.Size() {
+			continue
+		}
+		if v.checkSignature(cert, cms.KindRSA, cms.SHA1, c, sig, nil) == nil {
+			return true
+		}
+	}
+	return false
 }

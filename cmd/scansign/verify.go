@@ -16,7 +16,8 @@ import (
 
 // runVerify is the offline verifier for auditors and integrators:
 // `verify sig` checks a PKCS#7 or raw signature, `verify cert` a
-// certificate. Exit 0 valid, 1 invalid, 2 usage or I/O error.
+// certificate. Exit 0 valid, 1 invalid (including input that was read but
+// is no signature or certificate at all), 2 usage or I/O error.
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(stderr, "usage: scansign verify sig --in FILE [--content-file F | --content-text T | --content-hex H] [--cert PEM] --trust DIR [--at RFC3339] [--cert-type 0|1|2] [--allow-sha1] [--require-fresh-crl] [--sm2-user-id ID] [--cert-type-rules FILE] [--json]")
@@ -145,8 +146,10 @@ func runVerifySig(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	sig, err := certs.DecodeBinary(raw)
 	if err != nil {
-		fmt.Fprintf(stderr, "scansign verify sig: %s: %v\n", *in, err)
-		return exitUsage
+		// Read, but no signature (empty, blank, a broken PEM block): the
+		// verifier says malformed and the exit code is 1, as for any
+		// other input that is not a valid signature.
+		sig = raw
 	}
 	req := verify.Request{Signature: sig, CertType: ct, At: when}
 	switch {

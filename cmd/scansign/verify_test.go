@@ -6,14 +6,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/scansign/scansign/certs/devpki"
 	"github.com/scansign/scansign/internal/testpki"
+	"github.com/scansign/scansign/internal/testtool"
 	sealstore "github.com/scansign/scansign/seal/store"
 	"github.com/scansign/scansign/sign"
 )
@@ -127,6 +130,12 @@ func TestVerifySigCLI(t *testing.T) {
 		{"expired at a past time", []string{"--in", write("e2.p7s", expired), "--at", exp.Certificate.NotAfter.Add(-3600e9).Format("2006-01-02T15:04:05Z07:00")}, exitOK, "VALID"},
 		{"wrong cert type", []string{"--in", write("w.p7s", attached), "--cert-type", "1"}, exitInvalid, "wrong-cert-type"},
 		{"garbage", []string{"--in", write("g.bin", []byte("not a signature at all"))}, exitInvalid, "malformed"},
+		{"SHA-1 refused", []string{"--in", filepath.Join("..", "..", "testdata", "interop", "fixtures", "openssl-rsa-person-attached-sha1.p7s")}, exitInvalid, "INVALID [weak-algorithm]  签名算法强度不足"},
+		{"SHA-1 allowed", []string{"--in", filepath.Join("..", "..", "testdata", "interop", "fixtures", "openssl-rsa-person-attached-sha1.p7s"), "--allow-sha1"}, exitOK, "digest:     RSA SHA-1"},
+		{"empty file", []string{"--in", write("empty.bin", nil)}, exitInvalid, "INVALID [malformed]  签名数据格式错误"},
+		{"blank file", []string{"--in", write("blank.txt", []byte(" \n\t\n"))}, exitInvalid, "INVALID [malformed]"},
+		{"broken PEM", []string{"--in", write("broken.pem", []byte("-----BEGIN PKCS7-----\nAAAA\n"))}, exitInvalid, "INVALID [malformed]"},
+		{"raw with a garbage certificate", []string{"--in", write("r3.sig", raw), "--content-file", content, "--cert", write("bad.pem", []byte("not a certificate"))}, exitInvalid, "INVALID [malformed]  证书格式错误，无法解析 (the certificate is malformed)"},
 	} {
 		args := append([]string{"verify", "sig", "--trust", trust}, tc.args...)
 		code, out, stderr := vrun(args...)
@@ -166,6 +175,11 @@ func TestVerifySigCLI(t *testing.T) {
 	}
 	if code, out, _ := vrun("verify", "cert", "--in", load("rsa-revoked").CertPath, "--trust", trust); code != exitInvalid || !strings.Contains(out, "revoked") {
 		t.Errorf("verify cert revoked: %d %s", code, out)
+	}
+	// A signature given as the certificate: the certificate is what is malformed.
+	if code, out, _ := vrun("verify", "cert", "--in", filepath.Join(dir, "a.p7s"), "--trust", trust); code != exitInvalid ||
+		!strings.Contains(out, "INVALID [malformed]  证书格式错误，无法解析 (the certificate is malformed)") {
+		t.Errorf("verify cert on a .p7s: %d %s", code, out)
 	}
 }
 
@@ -258,42 +272,65 @@ func TestVerifyCRLWarnings(t *testing.T) {
 	}
 }
 
-// TestREADMEExample runs the README's verification example: a dev PKI
-// from `pki init`, a signature made by the OpenSSL CLI, checked by
-// `verify sig`.
-func TestREADMEExample(t *testing.T) {
-	openssl, err := exec.LookPath("openssl")
+// asCLIEnv makes the test binary act as the scansign command (TestMain), so
+// README blocks that say `go run ./cmd/scansign …` run without a build.
+const asCLIEnv = "SCANSIGN_TEST_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCLIEnv) == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// goRunPrelude defines a shell function go that runs `go run
+// ./cmd/scansign ARGS` as this test binary, the command itself, so a
+// README block runs verbatim in a directory of its own; any other go
+// command is the real one.
+func goRunPrelude(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("openssl is required under CI")
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("export %s=1\ngo() { if [ \"$1\" = run ] && [ \"$2\" = ./cmd/scansign ]; then shift 2; %q \"$@\"; else command go \"$@\"; fi; }\n", asCLIEnv, self)
+}
+
+// TestREADMEExample runs the README's verification block verbatim — `pki
+// init`, signatures made by the OpenSSL CLI, `verify sig` and `verify
+// cert` — in a directory of its own, and compares what it prints with the
+// block's #> lines.
+func TestREADMEExample(t *testing.T) {
+	testtool.Need(t, "bash", "openssl", "jq")
+	readme := readREADME(t)
+	section := regexp.MustCompile("(?s)\n## Verification\n(.*?)\n## ").FindSubmatch(readme)
+	if section == nil {
+		t.Fatal("README has no verification section")
+	}
+	block := regexp.MustCompile("(?s)<!-- The next block is run verbatim by TestREADMEExample.*?-->\\s*```sh\n(.*?)```").FindSubmatch(section[1])
+	if block == nil {
+		t.Fatal("the verification section lacks its marked block")
+	}
+	script := string(block[1])
+	for _, want := range []string{"go run ./cmd/scansign pki init ", "go run ./cmd/scansign verify sig ", "go run ./cmd/scansign verify cert "} {
+		if !strings.Contains(script, want) {
+			t.Fatalf("the block lacks %q", want)
 		}
-		t.Skip("openssl not installed")
 	}
-	m := testpki.Manifest(t)
-	dir := t.TempDir()
-	msg := filepath.Join(dir, "nonce.txt")
-	os.WriteFile(msg, []byte("f7c54891-adad-4f32-9994-83d70a7204a2"), 0o644)
-	l, _ := m.Leaf("rsa-person")
-	sig := filepath.Join(dir, "nonce.p7s")
-	cmd := exec.Command(openssl, "cms", "-sign", "-binary", "-nodetach", "-md", "sha256", "-in", msg,
-		"-signer", l.CertPath, "-inkey", l.KeyPath, "-outform", "DER", "-out", sig)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("openssl: %v\n%s", err, out)
+	var want strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		if out, ok := strings.CutPrefix(line, "#> "); ok {
+			want.WriteString(out + "\n")
+		}
 	}
-	code, out, stderr := vrun("verify", "sig", "--in", sig, "--content-file", msg, "--trust", m.TrustDir)
-	if code != exitOK || !strings.Contains(out, "VALID") {
-		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", goRunPrelude(t)+script)
+	cmd.Dir = t.TempDir()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's commands failed: %v\n%s", err, out)
 	}
-	sl, _ := m.Leaf("sm2-person")
-	rawSig := filepath.Join(dir, "nonce.sm2")
-	cmd = exec.Command(openssl, "pkeyutl", "-sign", "-inkey", sl.KeyPath, "-rawin", "-digest", "sm3",
-		"-pkeyopt", "distid:1234567812345678", "-in", msg, "-out", rawSig)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("openssl: %v\n%s", err, out)
-	}
-	code, out, stderr = vrun("verify", "sig", "--in", rawSig, "--cert", sl.CertPath, "--content-file", msg, "--trust", m.TrustDir, "--json")
-	if code != exitOK || !strings.Contains(out, `"format": "raw-sm2"`) {
-		t.Fatalf("raw SM2: exit %d\n%s%s", code, out, stderr)
+	if string(out) != want.String() {
+		t.Fatalf("the README's commands printed\n%s\nbut the README shows\n%s", out, want.String())
 	}
 }
 

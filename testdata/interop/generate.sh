@@ -45,6 +45,9 @@ openssl cms -sign -binary -md sha256 -nodetach -in "$content" -signer "$L/rsa-un
 	-outform DER -out "$OUT/openssl-rsa-untrusted-attached.p7s"
 # PEM output of the same kind, as some integrators send it.
 sign openssl-rsa-person-attached.pem rsa-person -nodetach -outform PEM
+# SHA-1, refused unless allowed (weak-algorithm).
+openssl cms -sign -binary -md sha1 -nodetach -in "$content" -signer "$L/rsa-person.pem" -inkey "$L/rsa-person.key.pem" \
+	-certfile "$PKI/trust/rsa-issuing.pem" -outform DER -out "$OUT/openssl-rsa-person-attached-sha1.p7s"
 # Tampered content and a flipped signature byte.
 java -cp "$tmp:$CP" Interop tamper "$OUT/openssl-rsa-person-attached.p7s" "$OUT/openssl-rsa-tampered-content-attached.p7s"
 java -cp "$tmp:$CP" Interop flip "$OUT/openssl-rsa-person-attached.p7s" "$OUT/openssl-rsa-flipped-signature-attached.p7s"
@@ -63,6 +66,7 @@ openssl pkeyutl -sign -inkey "$L/sm2-person.key.pem" -rawin -digest sm3 -pkeyopt
 openssl pkeyutl -sign -inkey "$L/sm2-person.key.pem" -rawin -digest sm3 -pkeyopt distid:alice@example.com \
 	-in "$content" -out "$OUT/openssl-sm2-raw-other-distid.sig"
 openssl dgst -sha256 -sign "$L/rsa-person.key.pem" -out "$OUT/openssl-rsa-raw.sig" "$content"
+openssl dgst -sha1 -sign "$L/rsa-person.key.pem" -out "$OUT/openssl-rsa-raw-sha1.sig" "$content"
 
 echo "== garbage"
 head -c 600 /dev/urandom >"$OUT/garbage-random.bin"

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -205,8 +204,10 @@ func checkValueShape(t *testing.T, typ int, value string, v variant) {
 			t.Fatal(err)
 		}
 		// A PKCS#7 starts SEQUENCE, OID; a raw SM2 signature SEQUENCE,
-		// INTEGER; a raw RSA one is a bare 256-byte block.
-		isP7 := len(sig) > 4 && sig[0] == 0x30 && bytes.Contains(sig[:6], []byte{0x06})
+		// INTEGER; a raw RSA one is a bare 256-byte block. (Looking for
+		// the OID tag anywhere in the first bytes misread 1 raw SM2
+		// signature in ~100, whose r began with 0x06.)
+		isP7 := startsWithOID(sig)
 		if isP7 == v.opts.Raw {
 			t.Fatalf("signStr PKCS#7 = %v, raw option %v", isP7, v.opts.Raw)
 		}
@@ -383,6 +384,35 @@ func TestFlowsTamperedSignature(t *testing.T) {
 	})
 }
 
+// TestSealWithAnotherCertificatesSeals: an app names a company's
+// certificate in step 6 (so the seal control gets and places the company's
+// 公章) but signs with a person's own key. The relay refuses the answer
+// (412), the operation stays at status 4 with the control's hash, and the
+// results API has no outcome to call good.
+func TestSealWithAnotherCertificatesSeals(t *testing.T) {
+	seal := flows()[4]
+	if seal.typ != phone.TypeSeal {
+		t.Fatal("flows()[4] is not the seal flow")
+	}
+	forEachStore(t, func(t *testing.T, e *env) {
+		company, _ := e.pki.Leaf("rsa-org")
+		for _, opts := range []phone.Options{{ClaimCASerialID: company.Serial}, {ClaimCASerialID: company.Serial, Raw: true}} {
+			t.Run(fmt.Sprintf("raw=%v", opts.Raw), func(t *testing.T) {
+				e.t = t
+				r := e.run(seal, "sm2-person", 0, opts)
+				wantCode(t, r.err, 412)
+				got := e.poll(r.sysTok, r.guid)
+				if got.Status != phone.StatusSealHash || got.Value == nil || *got.Value != fileHash(r.guid) {
+					t.Fatalf("after the refusal: status %d, value %v", got.Status, got.Value)
+				}
+				if res := e.result(r.sysTok, r.guid); res.Final || res.Outcome != nil {
+					t.Fatalf("results: %+v", res)
+				}
+			})
+		}
+	})
+}
+
 func TestTokenOfAnotherOperation(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -459,4 +489,17 @@ func TestSecondSaveAfterFinal(t *testing.T) {
 			})
 		}
 	})
+}
+
+// startsWithOID reports whether der is a SEQUENCE whose first element is
+// an OBJECT IDENTIFIER (a ContentInfo), skipping the outer length.
+func startsWithOID(der []byte) bool {
+	if len(der) < 2 || der[0] != 0x30 {
+		return false
+	}
+	i := 2
+	if der[1]&0x80 != 0 {
+		i += int(der[1] & 0x7f)
+	}
+	return i < len(der) && der[i] == 0x06
 }

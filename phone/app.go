@@ -120,9 +120,12 @@ type Options struct {
 	// Misbehaviour, for tests of the relay and the trading system.
 	// Tamper flips one bit of every signature before saving it: a broken
 	// app or a forger. IgnoreCertType answers even when the certificate
-	// does not fit the operation's certType.
-	Tamper         bool
-	IgnoreCertType bool
+	// does not fit the operation's certType. ClaimCASerialID names another
+	// certificate's serial as caSerialId in the seal flow (choosing, say, a
+	// company's seals) while still signing with the app's own key.
+	Tamper          bool
+	IgnoreCertType  bool
+	ClaimCASerialID string
 }
 
 // Step is one thing the app did, as a person would follow it.
@@ -430,6 +433,10 @@ func (r *run) seal(ctx context.Context) error {
 		code = DefaultSealCompanyCode
 	}
 	serial := certs.SerialHex(a.Identity.Certificate.SerialNumber)
+	if a.Options.ClaimCASerialID != "" {
+		r.step("checkCert", "MISBEHAVING: naming certificate %s as caSerialId, signing with %s", a.Options.ClaimCASerialID, serial)
+		serial = a.Options.ClaimCASerialID
+	}
 	v1, err := marshalValue(struct {
 		Code string `json:"signatureCompanyCode"`
 	}{code})

@@ -15,6 +15,9 @@ const (
 	CodeNotFound     = 404 // unknown guid
 	CodeConflict     = 409 // the status change is not allowed from the current status
 	CodeExpired      = 410 // the operation (QR code) has expired
+	// CodeCertMismatch: the seal flow's final answer carries another
+	// certificate than the caSerialId the app chose the seals by.
+	CodeCertMismatch = 412
 	CodeTooLarge     = 413 // body or a field too large
 	CodeThrottled    = 429 // too many failed attempts
 	CodeInternal     = 500 // our fault; details are in the log, not the answer
@@ -59,6 +62,7 @@ var (
 	ErrNotFound     = &Error{Code: CodeNotFound}
 	ErrConflict     = &Error{Code: CodeConflict}
 	ErrExpired      = &Error{Code: CodeExpired}
+	ErrCertMismatch = &Error{Code: CodeCertMismatch}
 	ErrTooLarge     = &Error{Code: CodeTooLarge}
 	ErrThrottled    = &Error{Code: CodeThrottled}
 	ErrInternal     = &Error{Code: CodeInternal}

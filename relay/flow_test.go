@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/scansign/scansign/internal/testpki"
 	"github.com/scansign/scansign/relay/client"
 	"github.com/scansign/scansign/relay/store"
 	"github.com/scansign/scansign/relay/store/boltstore"
@@ -102,7 +104,12 @@ func TestSealFlow(t *testing.T) {
 		if err != nil || res.Status != 4 || *res.Value != "c2lnbiBtZQ==" {
 			t.Fatalf("app poll: %+v, %v", res, err)
 		}
-		final := `{"signStr":"sig","signatureCompanyCode":"xx","pubCert":"cert"}`
+		// Another certificate than caSerialId (00ab:cd, i.e. ABCD) is refused
+		// (TestSealSignerMustBeTheChosenCertificate has the real ones); the
+		// guide's step 10 example saves the bare hash, which is kept.
+		other := `{"signStr":"sig","signatureCompanyCode":"xx","pubCert":"` + base64.StdEncoding.EncodeToString(testpki.Identity(t, "sm2-person").Certificate.Raw) + `"}`
+		wantCode(t, save(appTok, 2, &other, ptr("xxx")), CodeCertMismatch)
+		final := "hash"
 		if err := save(appTok, 2, &final, ptr("xxx")); err != nil {
 			t.Fatal(err)
 		}

@@ -67,6 +67,13 @@ const (
 	// ReasonCertMismatch: the PKCS#7 was signed by another certificate than
 	// the pubCert saved next to it.
 	ReasonCertMismatch verify.Reason = "cert-mismatch"
+	// ReasonSealCertMismatch: a seal was signed with another certificate
+	// than the one whose seals the app chose (caSerialId, 三.5 step 6).
+	ReasonSealCertMismatch verify.Reason = "seal-cert-mismatch"
+	// ReasonNoSealHash: the seal operation holds no hash the seal control
+	// stored at status 4 (an answer saved by a relay before it kept one),
+	// so what the app signed cannot be checked.
+	ReasonNoSealHash verify.Reason = "no-seal-hash"
 )
 
 // OperationResult answers GET /api/v1/operations/{guid}.
@@ -93,10 +100,12 @@ type OperationResult struct {
 type Outcome struct {
 	// Valid: for login, sign and revoke, the signature verifies over what
 	// was asked, by a trusted certificate of the required certType, valid
-	// now; for seal, the same except that the PDF hash is checked when
-	// the seal control completes the PDF; for encrypt, the certificate is
-	// trusted, valid and of the required type; for decrypt, always true
-	// (the plaintext is the app's word).
+	// now; for seal, the same over what the seal control stored at status
+	// 4 (the file hash, or the prepared signed attributes of the cms
+	// shape), and by the certificate the app chose the seals by
+	// (caSerialId); for encrypt, the certificate is trusted, valid and of
+	// the required type; for decrypt, always true (the plaintext is the
+	// app's word).
 	Valid bool `json:"valid"`
 	// Reason, Message (Chinese) and MessageEn say why not.
 	Reason    verify.Reason `json:"reason,omitempty"`
@@ -160,17 +169,13 @@ func (rs *Results) outcome(ctx context.Context, op store.Operation) *Outcome {
 		}
 		return rs.verifySignature(ctx, value, "", exp, certType, at)
 	case TypeSeal:
-		var v struct {
-			SignStr string `json:"signStr"`
-			Code    string `json:"signatureCompanyCode"`
-			PubCert string `json:"pubCert"`
-		}
+		var v sealAnswer
 		if json.Unmarshal([]byte(value), &v) != nil || v.SignStr == "" || v.PubCert == "" {
 			return malformed(`签章结果 value 应为 {"signStr":…,"signatureCompanyCode":…,"pubCert":…}`,
 				`a seal value is {"signStr":…,"signatureCompanyCode":…,"pubCert":…}`)
 		}
-		o := rs.verifySeal(ctx, v.SignStr, v.PubCert, certType, at)
-		o.SignatureCompanyCode = v.Code
+		o := rs.verifySeal(ctx, op, v, certType, at)
+		o.SignatureCompanyCode = v.SignatureCompanyCode
 		return o
 	case TypeEncrypt:
 		r := rs.verifier.CheckCertificate(ctx, []byte(value), at, certType)
@@ -194,31 +199,56 @@ func (rs *Results) verifySignature(ctx context.Context, sig, pubCert string, exp
 	return o
 }
 
-// verifySeal checks the seal flow's final answer. The hash it signed was
-// in value at status 4 and is gone now (the app's answer replaced it), so
-// the content is checked where the hash lives: when the seal control
-// completes the PDF. Here: the signature of an attached PKCS#7 (over the
-// content it carries), or for a raw signature over prepared signed
-// attributes, the certificate alone.
-func (rs *Results) verifySeal(ctx context.Context, sig, pubCert string, certType certs.CertType, at time.Time) *Outcome {
-	sigBytes, err := certs.DecodeBinary([]byte(sig))
+// verifySeal checks the seal flow's final answer against what the
+// operation kept: the signature must verify over what the seal control
+// stored at status 4 — for the cms shape the signed attributes in toSign
+// (signed raw), else the file hash (as hex text, raw bytes or digest,
+// PKCS#7 or raw with pubCert) — and be made with the certificate the app
+// named in step 6 (caSerialId), whose seals were placed. The relay refuses
+// another certificate when the answer is saved; this check also covers
+// answers it could not refuse (saved before it kept the hash, or a
+// PKCS#7 by someone else beside that certificate's pubCert).
+func (rs *Results) verifySeal(ctx context.Context, op store.Operation, a sealAnswer, certType certs.CertType, at time.Time) *Outcome {
+	sigBytes, err := certs.DecodeBinary([]byte(a.SignStr))
 	if err != nil || len(sigBytes) == 0 || len(sigBytes) > verify.MaxSignatureSize {
 		return malformed("签名值不是 base64、hex 或 PEM 编码的签名", "the signature is not base64, hex or PEM")
 	}
-	var r *verify.Result
-	if certs.IsDERElement(sigBytes) && looksLikeContentInfo(sigBytes) {
-		r = rs.verifier.Verify(ctx, verify.Request{Signature: sigBytes, Cert: []byte(pubCert), CertType: certType, At: at})
-	} else {
-		r = rs.verifier.CheckCertificate(ctx, []byte(pubCert), at, certType)
-		if r.Valid {
-			r.Warnings = append(r.Warnings, "raw signature: checked against the PDF hash when the seal control completes the PDF")
-		}
+	pc, err := certs.ParseCertificate([]byte(a.PubCert))
+	if err != nil {
+		return malformed("pubCert 不是证书", "pubCert is not a certificate")
 	}
+	if op.SealHash == "" {
+		return &Outcome{Reason: ReasonNoSealHash, Message: "签章操作没有记录状态 4 存入的待签名 hash，无法核对签名内容",
+			MessageEn: "the seal operation kept no hash from status 4, so what was signed cannot be checked"}
+	}
+	exp := sealExpected(op.SealHash, op.SealHashExt)
+	r := rs.verifier.Verify(ctx, verify.Request{Signature: sigBytes, Cert: []byte(a.PubCert), Expected: exp, CertType: certType, At: at})
 	o := fromResult(r)
 	if o.Valid {
-		o = checkPubCert(o, r, pubCert)
+		o = checkPubCert(o, r, a.PubCert)
+	}
+	if got := certs.SerialHex(pc.SerialNumber); got != op.SealCASerialID {
+		o.Valid = false
+		o.Reason = ReasonSealCertMismatch
+		o.Message = fmt.Sprintf("签名证书（序列号 %s）不是选择印章时声明的证书（caSerialId %s）", got, op.SealCASerialID)
+		o.MessageEn = fmt.Sprintf("signed with certificate %s, not the caSerialId %s the seals were chosen by", got, op.SealCASerialID)
 	}
 	return o
+}
+
+// sealExpected is what the app was asked to sign at status 4: the decoded
+// toSign of a cms-shape extMessage, else the hash in value.
+func sealExpected(hash, ext string) verify.Expected {
+	var e SealHashExt
+	if ext != "" && json.Unmarshal([]byte(ext), &e) == nil && strings.EqualFold(e.Shape, "cms") && e.ToSign != "" {
+		if b, err := base64.StdEncoding.DecodeString(e.ToSign); err == nil && len(b) > 0 {
+			return verify.ExpectBytes(b)
+		}
+	}
+	if exp, err := verify.ExpectHashHex(strings.TrimSpace(hash)); err == nil {
+		return exp
+	}
+	return verify.ExpectText(hash) // a control that stored no hex hash asked for its text to be signed
 }
 
 // looksLikeContentInfo tells a PKCS#7 (SEQUENCE starting with an OID) from

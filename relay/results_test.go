@@ -169,7 +169,7 @@ func testResultsVerdicts(t *testing.T, m *devpki.Manifest) {
 		t.Run(tc.name, func(t *testing.T) {
 			var tok, guid string
 			if tc.typ == 5 {
-				tok, guid = sealWithFinalValue(t, e, `{"signStr":"x"}`)
+				tok, guid = sealWithFinalValue(t, e, "hash") // the guide's step 10 verbatim: kept, never valid
 			} else {
 				tok, guid = e.answered(tc.typ, tc.message, tc.certType, tc.value())
 			}

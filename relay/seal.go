@@ -1,7 +1,9 @@
 package relay
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/scansign/scansign/certs"
@@ -37,4 +39,45 @@ func parseSealCompany(value, ext *string) (code, serial string, err error) {
 		return "", "", fail(CodeBadRequest, "signatureCompanyCode 过长")
 	}
 	return code, serial, nil
+}
+
+// sealAnswer is the seal flow's final value (guide 三.5, 参数定义说明):
+// the signature of the file hash, the seal company, and the signer's
+// certificate.
+type sealAnswer struct {
+	SignStr              string `json:"signStr"`
+	SignatureCompanyCode string `json:"signatureCompanyCode"`
+	PubCert              string `json:"pubCert"`
+}
+
+// checkSealSigner is the relay's check of the app's final seal answer
+// (status 4 → 2): when value is the guide's JSON, its pubCert must be the
+// certificate the app named in step 6 (caSerialId, whose seals the seal
+// control was given and placed), compared as certs.SerialHex. A value
+// that is no JSON object — the guide's own step 10 example saves the bare
+// "hash" — is let through as the guide shows it; the results API never
+// calls such an answer valid.
+func checkSealSigner(value, caSerialID string) error {
+	v := bytes.TrimSpace([]byte(value))
+	if len(v) == 0 || v[0] != '{' {
+		return nil
+	}
+	var a sealAnswer
+	if err := json.Unmarshal(v, &a); err != nil {
+		return fail(CodeBadRequest, "签章结果 value 不是有效的 JSON")
+	}
+	if strings.TrimSpace(a.PubCert) == "" {
+		return fail(CodeBadRequest, `签章结果 value 须为 {"signStr":…,"signatureCompanyCode":…,"pubCert":…}，缺少 pubCert`)
+	}
+	cert, err := certs.ParseCertificate([]byte(a.PubCert))
+	if err != nil {
+		return fail(CodeBadRequest, "签章结果中的 pubCert 不是有效的证书")
+	}
+	if caSerialID == "" {
+		return internal(errors.New("seal operation at status 4 without the caSerialId of status 2"))
+	}
+	if got := certs.SerialHex(cert.SerialNumber); got != caSerialID {
+		return fail(CodeCertMismatch, "签名证书（序列号 %s）不是选择印章时声明的证书（caSerialId %s），不能用他人证书的印章签章", got, caSerialID)
+	}
+	return nil
 }

@@ -563,6 +563,17 @@ func apply(rule Rule, op store.Operation, ch Change) (store.Operation, error) {
 		}
 		op.Value, op.ExtMessage = ch.Value, ch.ExtMessage
 		op.SealCompanyCode, op.SealCASerialID = code, serial
+	case EffectSealHash:
+		op.Value, op.ExtMessage = ch.Value, ch.ExtMessage
+		op.SealHash, op.SealHashExt = *ch.Value, ""
+		if ch.ExtMessage != nil {
+			op.SealHashExt = *ch.ExtMessage
+		}
+	case EffectSealSigned:
+		if err := checkSealSigner(*ch.Value, op.SealCASerialID); err != nil {
+			return op, err
+		}
+		op.Value, op.ExtMessage = ch.Value, ch.ExtMessage
 	}
 	op.Status, op.Stage = int(rule.To.Status()), string(rule.To)
 	return op, nil

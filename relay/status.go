@@ -162,6 +162,15 @@ const (
 	// company code (from value) and certificate serial (from extMessage),
 	// which later steps read after value has been overwritten.
 	EffectSealCompany
+	// EffectSealHash is EffectSaveResult that also records the hash to
+	// sign (value) and its extMessage, which the app's answer overwrites
+	// and the results API checks that answer against.
+	EffectSealHash
+	// EffectSealSigned is EffectSaveResult for the app's signature of the
+	// seal hash, refused (412) when the certificate it carries is not the
+	// one whose seals the app chose (caSerialId): else a person could put a
+	// company's seal on a PDF under their own signature.
+	EffectSealSigned
 )
 
 // Rule is one allowed change: an operation of one of Types at stage From
@@ -202,8 +211,8 @@ func Transitions() []Rule {
 		{seal, StageScanned, StageSealCompanyChosen, app, ViaSaveResult, true, EffectSealCompany},
 		{seal, StageSealCompanyChosen, StageSealCertFetched, sys, ViaGetSealImg | ViaSaveResult, false, EffectStatusOnly},
 		{seal, StageSealCertFetched, StageSealCertFetched, sys, ViaGetSealImg, false, EffectStatusOnly}, // the control fetches again
-		{seal, StageSealCertFetched, StageSealHashReady, sys, ViaPDFPrepare | ViaSaveResult, true, EffectSaveResult},
-		{seal, StageSealHashReady, StageConfirmed, app, ViaSaveResult, true, EffectSaveResult},
+		{seal, StageSealCertFetched, StageSealHashReady, sys, ViaPDFPrepare | ViaSaveResult, true, EffectSealHash},
+		{seal, StageSealHashReady, StageConfirmed, app, ViaSaveResult, true, EffectSealSigned},
 		{seal, StageSealCompanyChosen, StageCancelled, app, ViaSaveResult, false, EffectSaveResult},
 		{seal, StageSealCertFetched, StageCancelled, app, ViaSaveResult, false, EffectSaveResult},
 		{seal, StageSealHashReady, StageCancelled, app, ViaSaveResult, false, EffectSaveResult},

@@ -66,6 +66,13 @@ type Operation struct {
 	// flow's first status 2; later saves overwrite Value but not these.
 	SealCompanyCode string
 	SealCASerialID  string
+	// SealHash and SealHashExt are the value and extMessage the seal
+	// control stored at status 4 (the file hash to sign and, from the PDF
+	// API, {"shape","digestAlgorithm","toSign"}); the app's final answer
+	// overwrites Value and ExtMessage but not these, so what it signed can
+	// still be checked against what it was asked to sign. Empty until then.
+	SealHash    string
+	SealHashExt string
 
 	// Creator is the system account whose token initialised the operation.
 	Creator   string
@@ -103,7 +110,8 @@ type Store interface {
 	Operation(ctx context.Context, guid string) (Operation, error)
 	// UpdateOperation writes op over the stored operation if the stored
 	// version still equals op.Version (else ErrConflict; ErrNotFound if gone),
-	// and returns what it stored: op with Version+1. GUID, Type, Message,
+	// and returns what it stored: op with Version+1 (every field not fixed at
+	// creation is written, SealHash and SealHashExt included). GUID, Type, Message,
 	// Title, CertType, InitExtMessage, Creator, CreatedAt and ExpiresAt are
 	// fixed at creation and not changed by an update.
 	UpdateOperation(ctx context.Context, op Operation) (Operation, error)

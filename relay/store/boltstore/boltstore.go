@@ -253,7 +253,14 @@ func (s *Store) commit(batch []*write) {
 // times as Unix nanoseconds). JSON was the costliest part of every read;
 // this is several times cheaper and just as easy to extend: a new format
 // byte for a new layout, with the old one still decoded.
-const recordFormat = 1
+//
+// Operations: format 1 ends with the version; format 2 (written since the
+// seal flow keeps its status-4 hash) appends SealHash and SealHashExt. A
+// format 1 record reads with both empty. Tokens are format 1.
+const (
+	recordFormat   = 1
+	opRecordFormat = 2
+)
 
 var errBadRecord = errors.New("boltstore: damaged record")
 
@@ -313,18 +320,33 @@ func (r *recordReader) optStr() *string {
 	return &s
 }
 
-// open checks the format byte.
-func (r *recordReader) open() {
-	if len(r.b) == 0 || r.b[0] != recordFormat {
+// open checks the format byte is one of formats and returns it.
+func (r *recordReader) open(formats ...byte) byte {
+	if len(r.b) == 0 {
 		r.err = errBadRecord
-		return
+		return 0
 	}
-	r.b = r.b[1:]
+	f := r.b[0]
+	for _, want := range formats {
+		if f == want {
+			r.b = r.b[1:]
+			return f
+		}
+	}
+	r.err = errBadRecord
+	return 0
+}
+
+// done refuses bytes left over after the last field.
+func (r *recordReader) done() {
+	if r.err == nil && len(r.b) != 0 {
+		r.err = errBadRecord
+	}
 }
 
 func encodeOp(op store.Operation) ([]byte, error) {
 	w := recordWriter{b: make([]byte, 0, 128+len(op.Message)+len(op.Title))}
-	w.b = append(w.b, recordFormat)
+	w.b = append(w.b, opRecordFormat)
 	w.int(int64(op.Type))
 	w.str(op.Message)
 	w.str(op.Title)
@@ -341,12 +363,14 @@ func encodeOp(op store.Operation) ([]byte, error) {
 	w.time(op.UpdatedAt)
 	w.time(op.ExpiresAt)
 	w.int(op.Version)
+	w.str(op.SealHash)
+	w.str(op.SealHashExt)
 	return w.b, nil
 }
 
 func decodeOp(guid string, b []byte) (store.Operation, error) {
 	r := recordReader{b: b}
-	r.open()
+	format := r.open(recordFormat, opRecordFormat)
 	op := store.Operation{GUID: guid}
 	op.Type = int(r.int())
 	op.Message = r.str()
@@ -364,6 +388,11 @@ func decodeOp(guid string, b []byte) (store.Operation, error) {
 	op.UpdatedAt = r.time()
 	op.ExpiresAt = r.time()
 	op.Version = r.int()
+	if format >= 2 {
+		op.SealHash = r.str()
+		op.SealHashExt = r.str()
+	}
+	r.done()
 	if r.err != nil {
 		return store.Operation{}, fmt.Errorf("operation %s: %w", guid, r.err)
 	}
@@ -383,7 +412,7 @@ func encodeToken(t store.Token) ([]byte, error) {
 
 func decodeToken(h store.TokenHash, b []byte) (store.Token, error) {
 	r := recordReader{b: b}
-	r.open()
+	r.open(recordFormat)
 	t := store.Token{Hash: h}
 	t.Account = r.str()
 	t.Role = r.str()
@@ -552,6 +581,7 @@ func (s *Store) UpdateOperation(ctx context.Context, op store.Operation) (store.
 		next.Status, next.Stage = op.Status, op.Stage
 		next.Value, next.ExtMessage = op.Value, op.ExtMessage
 		next.SealCompanyCode, next.SealCASerialID = op.SealCompanyCode, op.SealCASerialID
+		next.SealHash, next.SealHashExt = op.SealHash, op.SealHashExt
 		next.UpdatedAt = op.UpdatedAt
 		next.Version = cur.Version + 1
 		rec, err := encodeOp(next)

@@ -296,12 +296,13 @@ func (s *Store) TokenWithOperation(ctx context.Context, h store.TokenHash, guid 
 			o.init_ext_message, COALESCE(o.status, 0), COALESCE(o.stage, ''), o.value, o.ext_message,
 			COALESCE(o.seal_company_code, ''), COALESCE(o.seal_ca_serial, ''), COALESCE(o.creator, ''),
 			COALESCE(o.created_at, t.created_at), COALESCE(o.updated_at, t.created_at), COALESCE(o.expires_at, t.created_at),
-			COALESCE(o.version, 0)
+			COALESCE(o.version, 0), COALESCE(o.seal_hash, ''), COALESCE(o.seal_hash_ext, '')
 		FROM relay_tokens t LEFT JOIN relay_operations o ON o.guid = $2::uuid
 		WHERE t.hash = $1`, h[:], guid).Scan(
 		&t.Account, &t.Role, &t.GUID, &t.CreatedAt, &t.ExpiresAt,
 		&found, &o.Type, &o.Message, &o.Title, &o.CertType, &o.InitExtMessage, &o.Status, &o.Stage, &o.Value,
-		&o.ExtMessage, &o.SealCompanyCode, &o.SealCASerialID, &o.Creator, &o.CreatedAt, &o.UpdatedAt, &o.ExpiresAt, &o.Version)
+		&o.ExtMessage, &o.SealCompanyCode, &o.SealCASerialID, &o.Creator, &o.CreatedAt, &o.UpdatedAt, &o.ExpiresAt, &o.Version,
+		&o.SealHash, &o.SealHashExt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Token{}, nil, store.ErrNotFound
 	}
@@ -339,13 +340,14 @@ func isUUID(s string) bool {
 // --- operations ------------------------------------------------------------
 
 const opColumns = `guid::text, type, message, title, cert_type, init_ext_message, status, stage, value,
-	ext_message, seal_company_code, seal_ca_serial, creator, created_at, updated_at, expires_at, version`
+	ext_message, seal_company_code, seal_ca_serial, creator, created_at, updated_at, expires_at, version,
+	seal_hash, seal_hash_ext`
 
 func scanOp(row pgx.Row) (store.Operation, error) {
 	var op store.Operation
 	err := row.Scan(&op.GUID, &op.Type, &op.Message, &op.Title, &op.CertType, &op.InitExtMessage, &op.Status,
 		&op.Stage, &op.Value, &op.ExtMessage, &op.SealCompanyCode, &op.SealCASerialID, &op.Creator,
-		&op.CreatedAt, &op.UpdatedAt, &op.ExpiresAt, &op.Version)
+		&op.CreatedAt, &op.UpdatedAt, &op.ExpiresAt, &op.Version, &op.SealHash, &op.SealHashExt)
 	return op, err
 }
 
@@ -366,10 +368,12 @@ func (s *Store) CreateOperation(ctx context.Context, op store.Operation, bindTo 
 			UPDATE relay_tokens SET guid = $1::uuid WHERE hash = $2 AND guid IS NULL RETURNING hash
 		)
 		INSERT INTO relay_operations (guid, type, message, title, cert_type, init_ext_message, status, stage,
-			value, ext_message, seal_company_code, seal_ca_serial, creator, created_at, updated_at, expires_at, version)
-		SELECT $1::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1 FROM bound`,
+			value, ext_message, seal_company_code, seal_ca_serial, creator, created_at, updated_at, expires_at, version,
+			seal_hash, seal_hash_ext)
+		SELECT $1::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $19 FROM bound`,
 		op.GUID, bindTo[:], op.Type, op.Message, op.Title, op.CertType, op.InitExtMessage, op.Status, op.Stage,
-		op.Value, op.ExtMessage, op.SealCompanyCode, op.SealCASerialID, op.Creator, op.CreatedAt, op.UpdatedAt, op.ExpiresAt)
+		op.Value, op.ExtMessage, op.SealCompanyCode, op.SealCASerialID, op.Creator, op.CreatedAt, op.UpdatedAt, op.ExpiresAt,
+		op.SealHash, op.SealHashExt)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation on the GUID
 		return store.ErrExists
@@ -420,10 +424,12 @@ func (s *Store) UpdateOperation(ctx context.Context, op store.Operation) (store.
 		return store.Operation{}, store.ErrNotFound
 	}
 	row := s.writes.queryRow(ctx, `UPDATE relay_operations SET status = $3, stage = $4, value = $5, ext_message = $6,
-			seal_company_code = $7, seal_ca_serial = $8, updated_at = $9, version = version + 1
+			seal_company_code = $7, seal_ca_serial = $8, updated_at = $9, version = version + 1,
+			seal_hash = $10, seal_hash_ext = $11
 		WHERE guid = $1::uuid AND version = $2
 		RETURNING `+opColumns,
-		op.GUID, op.Version, op.Status, op.Stage, op.Value, op.ExtMessage, op.SealCompanyCode, op.SealCASerialID, op.UpdatedAt)
+		op.GUID, op.Version, op.Status, op.Stage, op.Value, op.ExtMessage, op.SealCompanyCode, op.SealCASerialID, op.UpdatedAt,
+		op.SealHash, op.SealHashExt)
 	stored, err := scanOp(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err := s.Operation(ctx, op.GUID); err != nil {

@@ -3,6 +3,10 @@ package pgstore
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/scansign/scansign/internal/pgtest"
 	"github.com/scansign/scansign/relay/store"
@@ -63,5 +67,50 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	}
 	if n != len(migrations) {
 		t.Fatalf("%d migrations recorded, want %d", n, len(migrations))
+	}
+}
+
+// TestMigrateFromVersion1: a database made by the first schema, with an
+// operation in it, is brought up to date on Open and the operation reads
+// as it was, its seal hash fields empty; they are written from then on.
+func TestMigrateFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.FreshDatabase(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guid := uuid.NewString()
+	for _, q := range []string{
+		`CREATE TABLE relay_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+		migrations[0],
+		`INSERT INTO relay_schema_migrations (version) VALUES (1)`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := conn.Exec(ctx, `INSERT INTO relay_operations (guid, type, message, title, cert_type, status, stage,
+		value, seal_company_code, seal_ca_serial, creator, created_at, updated_at, expires_at, version)
+		VALUES ($1, 5, 'm', 't', 0, 4, 'seal-hash-ready', 'abcd', 'xx', '0A1B', 'sys', $2, $2, $3, 4)`,
+		guid, now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+
+	s := open(t, url)
+	defer s.Close()
+	op, err := s.Operation(ctx, guid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.SealCASerialID != "0A1B" || *op.Value != "abcd" || op.Version != 4 || op.SealHash != "" || op.SealHashExt != "" {
+		t.Fatalf("migrated operation reads %+v", op)
+	}
+	op.SealHash, op.SealHashExt = "abcd", `{"shape":"p7hash"}`
+	stored, err := s.UpdateOperation(ctx, op)
+	if err != nil || stored.SealHash != "abcd" || stored.SealHashExt != `{"shape":"p7hash"}` {
+		t.Fatalf("update after the migration: %+v, %v", stored, err)
 	}
 }

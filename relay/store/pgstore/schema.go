@@ -41,6 +41,11 @@ var migrations = []string{
 		version           bigint NOT NULL
 	);
 	CREATE INDEX relay_operations_expires_at ON relay_operations (expires_at);`,
+	// 2: the seal flow keeps the hash (and its extMessage) the seal control
+	// stored at status 4, so the app's final answer can be checked against it.
+	`ALTER TABLE relay_operations
+		ADD COLUMN seal_hash     text NOT NULL DEFAULT '',
+		ADD COLUMN seal_hash_ext text NOT NULL DEFAULT '';`,
 }
 
 // migrationLock is the advisory lock key serialising migrations across

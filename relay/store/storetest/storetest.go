@@ -109,6 +109,7 @@ func equalOps(t *testing.T, got, want store.Operation) {
 		{"Value", strp(got.Value), strp(want.Value)}, {"ExtMessage", strp(got.ExtMessage), strp(want.ExtMessage)},
 		{"SealCompanyCode", got.SealCompanyCode, want.SealCompanyCode},
 		{"SealCASerialID", got.SealCASerialID, want.SealCASerialID},
+		{"SealHash", got.SealHash, want.SealHash}, {"SealHashExt", got.SealHashExt, want.SealHashExt},
 		{"Creator", got.Creator, want.Creator}, {"Version", got.Version, want.Version},
 	}
 	for _, c := range checks {
@@ -270,7 +271,7 @@ func testOperationRoundTrip(t *testing.T, open Opener) {
 func testUpdateCAS(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s, _ := mustOpen(t, open)
-	_, op := created(t, s)
+	tok, op := created(t, s)
 	upd := op
 	upd.Status, upd.Stage, upd.Value, upd.ExtMessage = 2, "seal-company-chosen", ptr(`{"signatureCompanyCode":"xx"}`), ptr(`{"caSerialId":"0A1B"}`)
 	upd.SealCompanyCode, upd.SealCASerialID = "xx", "0A1B"
@@ -288,6 +289,33 @@ func testUpdateCAS(t *testing.T, open Opener) {
 	got, _ := s.Operation(ctx, op.GUID)
 	equalOps(t, got, want)
 
+	// The seal hash fields are written by an update and kept by the next
+	// one that carries them on (the app's final answer overwrites Value,
+	// not these), as every field not fixed at creation.
+	hashed := got
+	hashed.Status, hashed.Stage, hashed.Value = 4, "seal-hash-ready", ptr("ab12")
+	hashed.SealHash, hashed.SealHashExt = "ab12", `{"shape":"cms","digestAlgorithm":"SM3","toSign":"MYIB签"}`
+	if got, err = s.UpdateOperation(ctx, hashed); err != nil || got.SealHash != "ab12" || got.SealHashExt != hashed.SealHashExt || got.Version != 3 {
+		t.Fatalf("storing the seal hash: %+v, %v", got, err)
+	}
+	signed := got
+	signed.Status, signed.Stage, signed.Value = 2, "confirmed", ptr(`{"signStr":"…"}`)
+	if got, err = s.UpdateOperation(ctx, signed); err != nil {
+		t.Fatal(err)
+	}
+	want = signed
+	want.Version, want.UpdatedAt = 4, signed.UpdatedAt
+	equalOps(t, got, want)
+	if got, _ = s.Operation(ctx, op.GUID); got.SealHash != "ab12" || got.SealHashExt != hashed.SealHashExt {
+		t.Fatalf("seal hash read back as %q / %q", got.SealHash, got.SealHashExt)
+	}
+	if _, withTok, err := s.TokenWithOperation(ctx, tok.Hash, op.GUID); err != nil || withTok == nil {
+		t.Fatalf("TokenWithOperation: %v, %v", withTok, err)
+	} else {
+		equalOps(t, *withTok, want)
+	}
+	want = got
+
 	// A write based on the old version loses and changes nothing.
 	stale := op
 	stale.Status = 3
@@ -300,7 +328,7 @@ func testUpdateCAS(t *testing.T, open Opener) {
 	// Clearing a value back to nil is stored as nil.
 	clear := got
 	clear.Value = nil
-	if stored, err = s.UpdateOperation(ctx, clear); err != nil || stored.Value != nil || stored.Version != 3 {
+	if stored, err = s.UpdateOperation(ctx, clear); err != nil || stored.Value != nil || stored.Version != 5 {
 		t.Fatalf("clearing value: %+v, %v", stored, err)
 	}
 	if got, _ = s.Operation(ctx, op.GUID); got.Value != nil {
@@ -472,6 +500,7 @@ func testReopen(t *testing.T, open Opener) {
 	tok, op := created(t, s)
 	upd := op
 	upd.Status, upd.Stage, upd.Value = 2, "confirmed", ptr("签名值")
+	upd.SealHash, upd.SealHashExt = "ab12", `{"shape":"p7hash"}`
 	want, err := s.UpdateOperation(ctx, upd)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/sealimg"
 	"github.com/scansign/scansign/seal/service"
@@ -351,10 +352,17 @@ func runSealRemove(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer st.Close()
 	if *serial != "" {
-		n, err := st.RemoveSerial(ctx, *serial)
+		// Say the serial as it is keyed and as CAs print it, whatever
+		// spelling was typed (00abcd is ABCD).
+		norm, err := certs.NormalizeSerial(*serial)
+		if err != nil {
+			fmt.Fprintf(stderr, "scansign seal remove: --serial: %v\n", err)
+			return exitUsage
+		}
+		n, err := st.RemoveSerial(ctx, norm)
 		switch {
 		case errors.Is(err, seal.ErrNotFound):
-			fmt.Fprintf(stderr, "scansign seal remove: nothing registered for serial %s\n", *serial)
+			fmt.Fprintf(stderr, "scansign seal remove: nothing registered for serial %s\n", norm)
 			return exitInvalid
 		case errors.Is(err, seal.ErrInvalid):
 			fmt.Fprintf(stderr, "scansign seal remove: %v\n", err)
@@ -363,7 +371,7 @@ func runSealRemove(ctx context.Context, args []string, stdout, stderr io.Writer)
 			fmt.Fprintf(stderr, "scansign seal remove: %v\n", err)
 			return exitUsage
 		}
-		fmt.Fprintf(stdout, "removed %d seal(s) and the user data of serial %s\n", n, *serial)
+		fmt.Fprintf(stdout, "removed %d seal(s) and the user data of serial %s\n", n, norm)
 		return exitOK
 	}
 	code = exitOK
@@ -478,10 +486,12 @@ func runSealDraw(args []string, stdout, stderr io.Writer) int {
 // level of `seal serve`'s file, and (inside SealSection) the `seal:` section
 // of `serve`'s.
 type SealServiceConfig struct {
-	Accounts      []service.Account `yaml:"accounts"`
-	BodyLimit     ByteSize          `yaml:"body_limit"`
-	MaxFailures   int               `yaml:"max_failures"`
-	FailureWindow time.Duration     `yaml:"failure_window"`
+	Accounts    []service.Account `yaml:"accounts"`
+	BodyLimit   ByteSize          `yaml:"body_limit"`
+	MaxFailures int               `yaml:"max_failures"`
+	// MaxFailuresPerAddr 0 means twice MaxFailures (see service.Config).
+	MaxFailuresPerAddr int           `yaml:"max_failures_per_addr"`
+	FailureWindow      time.Duration `yaml:"failure_window"`
 }
 
 func defaultSealServiceConfig() SealServiceConfig {
@@ -506,8 +516,10 @@ func (c *SealServiceConfig) settings(flagPrefix string) []setting {
 			}},
 		{flag: flagPrefix + "body-limit", envName: "SCANSIGN_SEAL_BODY_LIMIT", usage: "largest /api/getSeal request body (bytes, or with KiB/MiB)",
 			set: func(v string) error { return c.BodyLimit.parse(v) }},
-		{flag: flagPrefix + "max-failures", envName: "SCANSIGN_SEAL_MAX_FAILURES", usage: "failed seal service logins per account and client address before code 429",
+		{flag: flagPrefix + "max-failures", envName: "SCANSIGN_SEAL_MAX_FAILURES", usage: "failed seal service logins of one account from one client address before code 429 (never per account alone: relays share accounts)",
 			set: func(v string) error { return setInt(&c.MaxFailures, v) }},
+		{flag: flagPrefix + "max-failures-per-addr", envName: "SCANSIGN_SEAL_MAX_FAILURES_PER_ADDR", usage: "failed seal service logins from one client address, whatever the accounts, before code 429 (default twice max-failures)",
+			set: func(v string) error { return setInt(&c.MaxFailuresPerAddr, v) }},
 		withEnv(duration(flagPrefix+"failure-window", "how long failed seal service logins count", &c.FailureWindow), "SCANSIGN_SEAL_FAILURE_WINDOW"),
 	})
 }
@@ -551,11 +563,12 @@ func (s *SealSection) settings() []setting {
 // newSealService builds the /api/getSeal handler from the settings.
 func newSealService(c SealServiceConfig, st seal.Store, log *slog.Logger) (*service.Service, error) {
 	return service.New(service.Config{
-		Accounts:      c.Accounts,
-		MaxBodyBytes:  int64(c.BodyLimit),
-		MaxFailures:   c.MaxFailures,
-		FailureWindow: c.FailureWindow,
-		Logger:        log,
+		Accounts:           c.Accounts,
+		MaxBodyBytes:       int64(c.BodyLimit),
+		MaxFailures:        c.MaxFailures,
+		MaxFailuresPerAddr: c.MaxFailuresPerAddr,
+		FailureWindow:      c.FailureWindow,
+		Logger:             log,
 	}, st)
 }
 

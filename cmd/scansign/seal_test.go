@@ -80,7 +80,8 @@ func TestSealStoreCommands(t *testing.T) {
 				{[]string{"add", "--serial", "ABC", "--image", sampleSeal("round-company.png")}, exitUsage, "required"},
 				{[]string{"add", "--serial", "ABC", "--name", "x", "--image", "/nonexistent.png", "--width-cm", "4", "--height-cm", "4"}, exitUsage, "no such file"},
 				{[]string{"remove", "00000000-0000-0000-0000-000000000000"}, exitInvalid, "no seal"},
-				{[]string{"remove", "--serial", "FFFF"}, exitInvalid, "nothing registered"},
+				{[]string{"remove", "--serial", "00ffff"}, exitInvalid, "nothing registered for serial FFFF\n"},
+				{[]string{"remove", "--serial", "xyz"}, exitUsage, "--serial"},
 				{[]string{"remove"}, exitUsage, "usage"},
 			} {
 				code, _, errOut := sealRun(t, with(tt.args...)...)
@@ -111,7 +112,7 @@ func TestSealStoreCommands(t *testing.T) {
 			if code, out, _ := sealRun(t, with("remove", id)...); code != exitOK || !strings.Contains(out, "removed seal "+id) {
 				t.Fatalf("remove: %d %s", code, out)
 			}
-			if code, out, _ := sealRun(t, with("remove", "--serial", "0xabc")...); code != exitOK || !strings.Contains(out, "removed 1 seal(s)") {
+			if code, out, _ := sealRun(t, with("remove", "--serial", "0x0abc")...); code != exitOK || out != "removed 1 seal(s) and the user data of serial ABC\n" {
 				t.Fatalf("remove --serial: %d %s", code, out)
 			}
 			if code, out, _ := sealRun(t, with("list", "--json")...); code != exitOK || !strings.Contains(out, `"seals": []`) {
@@ -177,6 +178,7 @@ func TestSealServeConfig(t *testing.T) {
 listen: 127.0.0.1:9001
 data: /from/file
 max_failures: 9
+max_failures_per_addr: 11
 body_limit: 32KiB
 accounts:
   - {name: file-account, password_hash: "h1"}
@@ -189,7 +191,8 @@ accounts:
 	}
 	// flag > env > file > default
 	if cfg.Listen != "127.0.0.1:9001" || cfg.Data != "/from/env" || cfg.MaxFailures != 3 || cfg.BodyLimit != 32<<10 ||
-		cfg.PathPrefix != "/seal" || len(cfg.Accounts) != 1 || cfg.Accounts[0].Name != "flag-account" || cfg.FailureWindow != time.Minute {
+		cfg.PathPrefix != "/seal" || len(cfg.Accounts) != 1 || cfg.Accounts[0].Name != "flag-account" || cfg.FailureWindow != time.Minute ||
+		cfg.MaxFailuresPerAddr != 11 {
 		t.Fatalf("config %+v", cfg)
 	}
 	for name, tt := range map[string]struct {

@@ -174,15 +174,17 @@ func (r *Registry) GetSeals(ctx context.Context, companyCode, caSerialID string)
 	if !ok {
 		return nil, &Error{Kind: ErrUnknownCompany, Company: printable(companyCode, maxCodeLen)}
 	}
-	serial := strings.TrimSpace(caSerialID)
-	if _, err := certs.NormalizeSerial(serial); err != nil {
+	serial, err := certs.NormalizeSerial(strings.TrimSpace(caSerialID))
+	if err != nil {
 		return nil, &Error{Kind: ErrBadSerial, Company: c.Code, Err: err}
 	}
 	callCtx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 
-	// The serial goes as the app sent it (validated above): the company
-	// registered it from the same CA's printout.
+	// The serial goes normalised (certs.NormalizeSerial: uppercase hex,
+	// no leading zeros or separators), the way CAs print serials and seal
+	// companies register them, whatever spelling the app saved. (The relay
+	// has normalised it already; doing it here holds for every caller.)
 	form := url.Values{"caSerialId": {serial}, "accountName": {c.Account}, "password": {c.Password}}.Encode()
 	var resp *http.Response
 	for attempt := 0; ; attempt++ {

@@ -336,7 +336,8 @@ func TestCallerCancels(t *testing.T) {
 	}
 }
 
-// TestRequestOnTheWire: what a company receives is the guide's form.
+// TestRequestOnTheWire: what a company receives is the guide's form, the
+// serial normalised as CAs print it.
 func TestRequestOnTheWire(t *testing.T) {
 	got := make(chan *http.Request, 1)
 	url, _ := counting(t, func(w http.ResponseWriter, r *http.Request) {
@@ -352,7 +353,7 @@ func TestRequestOnTheWire(t *testing.T) {
 	if req.Method != "POST" || req.URL.Path != "/prefix/api/getSeal" || !strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		t.Fatalf("%s %s %s", req.Method, req.URL.Path, req.Header.Get("Content-Type"))
 	}
-	if req.PostForm.Get("caSerialId") != "0a1b" || req.PostForm.Get("accountName") != "acc" || req.PostForm.Get("password") != "p&w=d" {
+	if req.PostForm.Get("caSerialId") != "A1B" || req.PostForm.Get("accountName") != "acc" || req.PostForm.Get("password") != "p&w=d" {
 		t.Fatalf("form %v", req.PostForm)
 	}
 }

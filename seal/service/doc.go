@@ -14,6 +14,10 @@
 // which names exist. PBKDF2 is deliberately slow, so a successful check is
 // remembered as an HMAC under a per-process random key: the relay calling
 // with the same credentials pays the derivation once, a guesser pays it every
-// time. Failures are counted per account and per client address; past the
-// limit, the account or address gets code 429 until the window passes.
+// time. Failures are counted per (account, client address) and per client
+// address, never per account alone: an account is shared by the relays that
+// call the company, and a count of its own would let anyone who knows its
+// name lock them all out by failing on purpose. The address counts stop a
+// guesser, who has to come from somewhere. Past a limit, that pair or that
+// address gets code 429 until the window passes.
 package service

@@ -23,7 +23,7 @@ const (
 	DefaultMaxFailures   = 5
 	DefaultFailureWindow = time.Minute
 	DefaultLookupTimeout = 10 * time.Second
-	maxThrottledKeys     = 100_000 // accounts and client addresses with failures, at once
+	maxThrottledKeys     = 100_000 // (account, address) pairs and addresses with failures, at once
 )
 
 // Account is one caller of the seal service (the relay, usually), as it
@@ -35,13 +35,22 @@ type Account struct {
 
 // Config configures a Service. Zero values take the defaults above.
 type Config struct {
-	Accounts      []Account
-	MaxBodyBytes  int64         // request body limit
-	MaxFailures   int           // failed logins per account or address per window
-	FailureWindow time.Duration // how long failures count
-	LookupTimeout time.Duration // bound on one store lookup
-	Logger        *slog.Logger  // nil: slog.Default()
-	Now           func() time.Time
+	Accounts     []Account
+	MaxBodyBytes int64 // request body limit
+	// MaxFailures failed logins of one account from one client address
+	// within FailureWindow are allowed; the next attempts of that account
+	// from that address answer 429 until the window ends.
+	MaxFailures int
+	// MaxFailuresPerAddr failed logins from one client address, whatever
+	// the accounts, are allowed within FailureWindow before every attempt
+	// from it answers 429 (default twice MaxFailures: a relay mistyping
+	// two accounts stays under it, a guesser trying account after account
+	// does not).
+	MaxFailuresPerAddr int
+	FailureWindow      time.Duration // how long failures count
+	LookupTimeout      time.Duration // bound on one store lookup
+	Logger             *slog.Logger  // nil: slog.Default()
+	Now                func() time.Time
 }
 
 // Service answers /api/getSeal. It implements http.Handler for GET and
@@ -49,11 +58,17 @@ type Config struct {
 type Service struct {
 	store    seal.Store
 	accounts *accounts
-	throttle *throttle.Throttle
-	maxBody  int64
-	timeout  time.Duration
-	log      *slog.Logger
-	now      func() time.Time
+	// pairs counts failures per (account, client address), addrs per
+	// client address. Never per account alone: an account is shared by
+	// the relays that call the company, so anyone who knew its name could
+	// lock them all out by failing on purpose; counting by address still
+	// stops a guesser, who has to come from somewhere.
+	pairs   *throttle.Throttle
+	addrs   *throttle.Throttle
+	maxBody int64
+	timeout time.Duration
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // New builds the service over st. It refuses a configuration without
@@ -82,14 +97,18 @@ func New(cfg Config, st seal.Store) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	maxFail, window := cfg.MaxFailures, cfg.FailureWindow
+	maxFail, perAddr, window := cfg.MaxFailures, cfg.MaxFailuresPerAddr, cfg.FailureWindow
 	if maxFail <= 0 {
 		maxFail = DefaultMaxFailures
+	}
+	if perAddr <= 0 {
+		perAddr = 2 * maxFail
 	}
 	if window <= 0 {
 		window = DefaultFailureWindow
 	}
-	s.throttle = throttle.New(maxFail, window, maxThrottledKeys)
+	s.pairs = throttle.New(maxFail, window, maxThrottledKeys)
+	s.addrs = throttle.New(perAddr, window, maxThrottledKeys)
 	return s, nil
 }
 
@@ -123,17 +142,22 @@ func (s *Service) answer(r *http.Request) seal.GetSealAnswer {
 		}
 	}
 
-	addrKey, accountKey := "addr:"+throttle.ClientAddr(r), "account:"+req.AccountName
-	if s.throttle.Blocked(s.now(), addrKey, accountKey) {
-		s.log.Warn("seal service: throttled", "account", quoteForLog(req.AccountName), "remote", throttle.ClientAddr(r))
+	addr := throttle.ClientAddr(r)
+	pairKey := req.AccountName + "\x00" + addr
+	if now := s.now(); s.addrs.Blocked(now, addr) || s.pairs.Blocked(now, pairKey) {
+		s.log.Warn("seal service: throttled", "account", quoteForLog(req.AccountName), "remote", addr)
 		return fail(seal.CodeThrottled, seal.MsgThrottled)
 	}
 	if !s.accounts.check(req.AccountName, req.Password) {
-		s.throttle.Fail(s.now(), addrKey, accountKey)
-		s.log.Warn("seal service: authentication failed", "account", quoteForLog(req.AccountName), "remote", throttle.ClientAddr(r))
+		now := s.now()
+		s.pairs.Fail(now, pairKey)
+		s.addrs.Fail(now, addr)
+		s.log.Warn("seal service: authentication failed", "account", quoteForLog(req.AccountName), "remote", addr)
 		return fail(seal.CodeUnauthorized, seal.MsgUnauthorized)
 	}
-	s.throttle.Forget(accountKey)
+	// A success clears this pair's count, not the address's: a caller
+	// with one good account must not reset its guesses at others.
+	s.pairs.Forget(pairKey)
 
 	serial, err := certs.NormalizeSerial(req.CASerialID)
 	if err != nil {

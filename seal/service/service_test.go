@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/scansign/scansign/internal/pgtest"
 	"github.com/scansign/scansign/internal/testclock"
+	"github.com/scansign/scansign/internal/testtool"
 	"github.com/scansign/scansign/seal"
 	"github.com/scansign/scansign/seal/store"
 )
@@ -289,49 +291,97 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// clientFrom is an HTTP client whose connections come from ip (any of
+// 127.0.0.0/8 on the loopback interface), so a test can be several callers.
+func clientFrom(t *testing.T, ip string) *http.Client {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	tr := &http.Transport{DialContext: d.DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
+}
+
 func TestAuthenticationAndThrottling(t *testing.T) {
-	f := newFixture(t, embedded(t))
-	send := func(account, password string) seal.GetSealAnswer {
+	f := newFixture(t, embedded(t)) // 3 failures per (account, address), 6 per address
+	send := func(from, account, password string) seal.GetSealAnswer {
+		t.Helper()
 		v := url.Values{"caSerialId": {"ABC123"}, "accountName": {account}, "password": {password}}
-		return call(t, post(t, f.url, "application/x-www-form-urlencoded", strings.NewReader(v.Encode())), 200)
+		resp, err := clientFrom(t, from).Post(f.url, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a seal.GetSealAnswer
+		if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("HTTP %d: %v", resp.StatusCode, err)
+		}
+		return a
 	}
-	if a := send(testAccount, testPassword); a.Code != "0" {
+	const relay, attacker, sprayer = "127.0.0.1", "127.0.0.2", "127.0.0.3"
+	if a := send(relay, testAccount, testPassword); a.Code != "0" {
 		t.Fatalf("good credentials: %+v", a)
 	}
 	// Wrong password and unknown account look alike.
 	for _, c := range [][2]string{{testAccount, "wrong"}, {"nobody", testPassword}, {testAccount, testPassword + " "}} {
-		if a := send(c[0], c[1]); a.Code != "401" || a.Message != seal.MsgUnauthorized || a.SignInfos != nil {
+		if a := send(relay, c[0], c[1]); a.Code != "401" || a.Message != seal.MsgUnauthorized || a.SignInfos != nil {
 			t.Fatalf("%v: %+v", c, a)
 		}
 	}
-	// Three failures from this address: even good credentials wait out the window.
-	if a := send(testAccount, testPassword); a.Code != "429" || a.Message != seal.MsgThrottled {
-		t.Fatalf("after 3 failures: %+v", a)
+	// Two failures of the account from this address, one of another: the
+	// good password still works, and clears the account's count here.
+	if a := send(relay, testAccount, testPassword); a.Code != "0" {
+		t.Fatalf("after 2 failures: %+v", a)
 	}
+
+	// The attack of the audit: someone fails the relay's account on purpose
+	// from another address. That address is refused, even with the right
+	// password; the relay is not.
+	for range 3 {
+		if a := send(attacker, testAccount, "guess"); a.Code != "401" {
+			t.Fatalf("guess: %+v", a)
+		}
+	}
+	if a := send(attacker, testAccount, testPassword); a.Code != "429" || a.Message != seal.MsgThrottled {
+		t.Fatalf("the guesser after 3 failures: %+v", a)
+	}
+	if a := send(relay, testAccount, testPassword); a.Code != "0" {
+		t.Fatalf("the relay after someone else's failures: %+v", a)
+	}
+
+	// One address trying account after account is stopped by the count of
+	// its address (6), though no account failed 3 times from it.
+	for i := range 6 {
+		if a := send(sprayer, fmt.Sprintf("account-%d", i), "guess"); a.Code != "401" {
+			t.Fatalf("spray %d: %+v", i, a)
+		}
+	}
+	if a := send(sprayer, testAccount, testPassword); a.Code != "429" {
+		t.Fatalf("the sprayer after 6 failures: %+v", a)
+	}
+	if a := send(relay, testAccount, testPassword); a.Code != "0" {
+		t.Fatalf("the relay after the spray: %+v", a)
+	}
+
+	// The window ends for everyone.
 	f.clock.Advance(time.Minute)
-	if a := send(testAccount, testPassword); a.Code != "0" {
-		t.Fatalf("after the window: %+v", a)
+	for _, from := range []string{attacker, sprayer} {
+		if a := send(from, testAccount, testPassword); a.Code != "0" {
+			t.Fatalf("%s after the window: %+v", from, a)
+		}
 	}
 }
 
 // TestCurlGuideExample runs the request the way the guide's examples do,
 // with curl, and checks the answer with jq: independent client and parser.
 func TestCurlGuideExample(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl not installed")
-	}
-	jq, err := exec.LookPath("jq")
-	if err != nil {
-		t.Skip("jq not installed")
-	}
+	testtool.Need(t, "curl", "jq") // skipped where missing, failed under CI
 	f := newFixture(t, embedded(t))
-	out, err := exec.Command(curl, "-sS", "-X", "POST", "-H", "Content-Type: Application/x-www-form-urlencoded", f.url,
+	out, err := exec.Command("curl", "-sS", "-X", "POST", "-H", "Content-Type: Application/x-www-form-urlencoded", f.url,
 		"--data", "caSerialId=abc123&accountName="+testAccount+"&password="+url.QueryEscape(testPassword)).Output()
 	if err != nil {
 		t.Fatalf("curl: %v", err)
 	}
-	cmd := exec.Command(jq, "-r", `[.code, .message, .userInfo.userName, (.signInfos|length|tostring), .signInfos[0].signWidth, .signInfos[0].signExt, .signInfos[1].signName] | join("|")`)
+	cmd := exec.Command("jq", "-r", `[.code, .message, .userInfo.userName, (.signInfos|length|tostring), .signInfos[0].signWidth, .signInfos[0].signExt, .signInfos[1].signName] | join("|")`)
 	cmd.Stdin = bytes.NewReader(out)
 	got, err := cmd.Output()
 	if err != nil {

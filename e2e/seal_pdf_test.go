@@ -81,7 +81,7 @@ func TestSealAndRevokeAPDF(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				p, err := e.c.PDFPrepare(ctx, tok, client.PDFPrepareRequest{
+				p, err := e.c.PDFPrepare(ctx, client.Token(tok), client.PDFPrepareRequest{
 					PDF: original, SealImg: base64.StdEncoding.EncodeToString(sealPNG), Width: 4, Height: 4, SignName: "合同专用章",
 					Page: 1, X: 12, Y: 20, Shape: string(tc.shape), Cert: string(certPEM), GUID: guid,
 				})

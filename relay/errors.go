@@ -102,7 +102,10 @@ const (
 	msgTokenExpired = "授权码已过期，请重新获取"
 	msgTokenOtherOp = "授权码与该操作不匹配"
 	msgTokenUnbound = "授权码尚未绑定操作，只能用于调用 initMessage"
-	msgUnknownGUID  = "操作不存在"
-	msgThrottled    = "失败次数过多，请稍后再试"
-	msgBadSecret    = "用户名或密码错误"
+	// msgBasicNoOperation: account credentials (HTTP Basic) serve the
+	// routes on no operation; an operation wants its own token.
+	msgBasicNoOperation = "账号密码只能调用不涉及具体操作的接口；操作相关的接口须使用绑定该操作（guid）的授权码 token"
+	msgUnknownGUID      = "操作不存在"
+	msgThrottled        = "失败次数过多，请稍后再试"
+	msgBadSecret        = "用户名或密码错误"
 )

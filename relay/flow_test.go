@@ -513,19 +513,35 @@ func TestQRCode(t *testing.T) {
 	})
 }
 
-// TestRESTMiddleware: Bearer or token field, system only, bound to the
-// path's guid.
+// TestRESTMiddleware: the /api/v1 authentication. Operation routes want
+// a system token bound to that operation; the routes on no operation take
+// a system token bound to one of the account's operations or the system
+// account's HTTP Basic credentials (checked and throttled like
+// grantToken); an unbound token is refused as DESIGN.md says (it may only
+// call initMessage). Every refusal has the real HTTP status and both
+// {invokeCode, failMessage} and {code, message}.
 func TestRESTMiddleware(t *testing.T) {
 	forEachStore(t, func(t *testing.T, k storeKind) {
 		st, _ := k.open(t)
-		h := newHarness(t, st)
+		addr := "192.0.2.10"
+		h := newHarness(t, st, func(c *Config) { c.ClientAddr = func(*http.Request) string { return addr } })
+		ctx := context.Background()
 		sysTok, guid := h.initOp(4, "n")
 		_, other := h.initOp(4, "n")
 		appTok, _ := h.scan(guid)
-		get := func(path, bearer string) (int, string) {
+		unbound, err := h.c.GrantToken(ctx, sysName, sysSecret, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		basic := func(name, secret string) string {
+			return "Basic " + base64.StdEncoding.EncodeToString([]byte(name+":"+secret))
+		}
+		bearer := func(tok string) string { return "Bearer " + tok }
+		get := func(path, auth string) (int, string) {
+			t.Helper()
 			req, _ := http.NewRequest("GET", h.srv.URL+path, nil)
-			if bearer != "" {
-				req.Header.Set("Authorization", "Bearer "+bearer)
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -536,24 +552,59 @@ func TestRESTMiddleware(t *testing.T) {
 			return resp.StatusCode, string(b)
 		}
 		for _, c := range []struct {
-			name, path, bearer string
-			status             int
-			contains           string
+			name, path, auth string
+			status           int
+			contains         string
 		}{
-			{"bearer", "/api/v1/operations/" + guid, sysTok, 200, `"stage":"scanned"`},
+			// An operation route: a token bound to it, and nothing else.
+			{"bearer", "/api/v1/operations/" + guid, bearer(sysTok), 200, `"stage":"scanned"`},
 			{"query token", "/api/v1/operations/" + guid + "?token=" + sysTok, "", 200, `"status":1`},
-			{"other guid", "/api/v1/operations/" + other, sysTok, 401, "授权码与该操作不匹配"},
-			{"app token", "/api/v1/operations/" + guid, appTok, 403, `"invokeCode":403`},
-			{"no token", "/api/v1/whoami", "", 401, `"invokeCode":401`},
-			{"malformed guid", "/api/v1/operations/xyz", sysTok, 400, `"invokeCode":400`},
-			{"whoami", "/api/v1/whoami", sysTok, 200, `"account":"dev-system"`},
+			{"other guid", "/api/v1/operations/" + other, bearer(sysTok), 401, "授权码与该操作不匹配"},
+			{"app token", "/api/v1/operations/" + guid, bearer(appTok), 403, `"code":"forbidden"`},
+			{"unbound token on an operation", "/api/v1/operations/" + guid, bearer(unbound), 401, msgTokenUnbound},
+			{"basic on an operation", "/api/v1/operations/" + guid, basic(sysName, sysSecret), 401, msgBasicNoOperation},
+			{"malformed guid", "/api/v1/operations/xyz", bearer(sysTok), 400, `"code":"bad-request"`},
+			// A route on no operation.
+			{"no credentials", "/api/v1/whoami", "", 401, `"code":"unauthorized","message":"` + msgTokenMissing + `"`},
+			{"bound token", "/api/v1/whoami", bearer(sysTok), 200, `"account":"dev-system","basic":false`},
+			{"unbound token", "/api/v1/whoami", bearer(unbound), 401, `"invokeCode":401,"failMessage":"` + msgTokenUnbound + `","code":"unauthorized","message":"` + msgTokenUnbound + `"`},
+			{"basic", "/api/v1/whoami", basic(sysName, sysSecret), 200, `"account":"dev-system","basic":true`},
+			{"basic of an app account", "/api/v1/whoami", basic(appName, appSecret), 403, "只有交易系统"},
+			{"basic, wrong secret", "/api/v1/whoami", basic(sysName, "guess"), 401, msgBadSecret},
+			{"basic, garbage", "/api/v1/whoami", "Basic !!!", 401, "Authorization: Basic"},
+			{"app token, no operation", "/api/v1/whoami", bearer(appTok), 403, "只有交易系统"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				status, body := get(c.path, c.bearer)
+				status, body := get(c.path, c.auth)
 				if status != c.status || !strings.Contains(body, c.contains) {
 					t.Fatalf("HTTP %d %s; want %d containing %s", status, body, c.status, c.contains)
 				}
+				if status != 200 {
+					var f APIFailure
+					if err := json.Unmarshal([]byte(body), &f); err != nil || f.InvokeCode != status || f.Code != RESTCode(status) ||
+						f.Message == "" || f.Message != f.FailMessage {
+						t.Fatalf("refusal body %s", body)
+					}
+				}
 			})
+		}
+
+		// Basic credentials are throttled with grantToken: failures by
+		// either count against both, per account and per address.
+		addr = "192.0.2.11"
+		for range DefaultMaxFailures {
+			if status, _ := get("/api/v1/whoami", basic(sys2Name, "guess")); status != 401 {
+				t.Fatalf("wrong secret: HTTP %d", status)
+			}
+		}
+		if status, body := get("/api/v1/whoami", basic(sys2Name, sys2Secret)); status != 429 || !strings.Contains(body, `"code":"too-many-attempts"`) {
+			t.Fatalf("after %d failures: HTTP %d %s", DefaultMaxFailures, status, body)
+		}
+		_, err = h.c.GrantToken(ctx, sys2Name, sys2Secret, "")
+		wantCode(t, err, CodeThrottled)
+		h.clock.Advance(DefaultFailureWindow)
+		if status, body := get("/api/v1/whoami", basic(sys2Name, sys2Secret)); status != 200 {
+			t.Fatalf("after the window: HTTP %d %s", status, body)
 		}
 	})
 }

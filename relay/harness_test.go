@@ -117,7 +117,7 @@ func (h *harness) start(st store.Store, mod ...func(*Config)) {
 		r.Use(h.svc.RequireSystem)
 		r.Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
 			p, _ := PrincipalFrom(r.Context())
-			httpjson.WriteExact(w, 200, map[string]any{"account": p.Account, "guid": p.GUID})
+			httpjson.WriteExact(w, 200, map[string]any{"account": p.Account, "basic": p.basic, "guid": p.GUID})
 		})
 		r.With(h.svc.RequireBound("guid")).Get("/operations/{guid}", func(w http.ResponseWriter, r *http.Request) {
 			p, _ := PrincipalFrom(r.Context())

@@ -58,24 +58,86 @@ func (s *Service) Endpoint(fn EndpointFunc) http.HandlerFunc {
 	}
 }
 
-// Failure is the body of every refusal.
+// Failure is the body of every refusal on the guide's endpoints.
 type Failure struct {
 	InvokeCode  int    `json:"invokeCode"`
 	FailMessage string `json:"failMessage"`
 }
 
-// WriteFailure answers a refusal with httpStatus (http.StatusOK on the
-// guide's endpoints; the code itself on the REST API). A 500 is logged with
-// its cause; the caller sees only a generic message.
+// APIFailure is the body of a refusal on the REST routes (/api/v1/…,
+// /qrcode), answered with the invokeCode as the HTTP status. It carries
+// both dialects: invokeCode and failMessage as the guide's endpoints
+// answer, and code and message as the verification and PDF APIs do, so a
+// caller reads one field whichever part refused.
+type APIFailure struct {
+	InvokeCode  int    `json:"invokeCode"`
+	FailMessage string `json:"failMessage"`
+	Code        string `json:"code"`    // RESTCode of the invokeCode
+	Message     string `json:"message"` // Chinese, the same as failMessage
+}
+
+// NewAPIFailure is the REST refusal for an invokeCode and its message.
+func NewAPIFailure(invokeCode int, message string) APIFailure {
+	return APIFailure{InvokeCode: invokeCode, FailMessage: message, Code: RESTCode(invokeCode), Message: message}
+}
+
+// RESTCode names an invokeCode for the code field of APIFailure, in the
+// words the verification API uses (bad-request, too-large, internal, …).
+func RESTCode(invokeCode int) string {
+	switch invokeCode {
+	case CodeBadRequest:
+		return "bad-request"
+	case CodeUnauthorized:
+		return "unauthorized"
+	case CodeForbidden:
+		return "forbidden"
+	case CodeNotFound:
+		return "not-found"
+	case http.StatusMethodNotAllowed:
+		return "method-not-allowed"
+	case CodeConflict:
+		return "conflict"
+	case CodeExpired:
+		return "expired"
+	case CodeCertMismatch:
+		return "cert-mismatch"
+	case CodeTooLarge:
+		return "too-large"
+	case CodeUnknownCompany:
+		return "unknown-seal-company"
+	case CodeNoSeals:
+		return "no-seals"
+	case CodeThrottled:
+		return "too-many-attempts"
+	case CodeInternal:
+		return "internal"
+	case CodeBadGateway:
+		return "bad-gateway"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	case CodeGatewayTimeout:
+		return "gateway-timeout"
+	}
+	return "error"
+}
+
+// WriteFailure answers a refusal: with httpStatus http.StatusOK, as the
+// guide's endpoints do ({"invokeCode","failMessage"}); with 0, as the REST
+// routes do (the invokeCode as the HTTP status, APIFailure). A 500 is
+// logged with its cause; the caller sees only a generic message.
 func (s *Service) WriteFailure(w http.ResponseWriter, r *http.Request, httpStatus int, err error) {
 	code, msg := InvokeCode(err)
 	if code == CodeInternal {
 		s.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 	}
-	if httpStatus == 0 {
-		httpStatus = code
+	if httpStatus != 0 {
+		httpjson.WriteExact(w, httpStatus, Failure{InvokeCode: code, FailMessage: msg})
+		return
 	}
-	httpjson.WriteExact(w, httpStatus, Failure{InvokeCode: code, FailMessage: msg})
+	if code == CodeUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="scansign"`)
+	}
+	httpjson.WriteExact(w, code, NewAPIFailure(code, msg))
 }
 
 // --- the guide's endpoints ---------------------------------------------------
@@ -261,16 +323,23 @@ func requestToken(r *http.Request) string {
 	return ""
 }
 
-// RequireSystem authenticates a REST request (requestToken) and lets it
-// through only for a system account's token, bound or not, with the
-// Principal in the context (PrincipalFrom). Refusals answer the invokeCode
-// as the HTTP status too, with the usual JSON body.
+// RequireSystem authenticates a REST request (/api/v1/…) and lets it
+// through only for a system account, with the Principal in the context
+// (PrincipalFrom). It takes either
+//
+//   - a system token (Authorization: Bearer, or a token parameter) bound to
+//     an operation — DESIGN.md: a token granted without guid may only call
+//     initMessage, so an unbound one is refused (401) here too; or
+//   - HTTP Basic credentials of a system account, checked and throttled
+//     exactly as grantToken checks them (for the routes on no operation:
+//     verify, certs/inspect, envelope/encrypt, the PDF API without a guid).
+//
+// Routes on one operation add RequireBound, which wants a token bound to
+// that operation. Refusals answer the invokeCode as the HTTP status with
+// an APIFailure.
 func (s *Service) RequireSystem(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Authenticate(r.Context(), requestToken(r))
-		if err == nil && p.Role != RoleSystem {
-			err = fail(CodeForbidden, "只有交易系统（system）账号可以调用此接口")
-		}
+		p, err := s.authenticateREST(r)
 		if err != nil {
 			s.WriteFailure(w, r, 0, err)
 			return
@@ -279,8 +348,40 @@ func (s *Service) RequireSystem(next http.Handler) http.Handler {
 	})
 }
 
+// authenticateREST is RequireSystem's check.
+func (s *Service) authenticateREST(r *http.Request) (Principal, error) {
+	ctx := r.Context()
+	onlySystem := fail(CodeForbidden, "只有交易系统（system）账号可以调用此接口")
+	if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Basic") {
+		name, secret, ok := r.BasicAuth()
+		if !ok {
+			return Principal{}, fail(CodeUnauthorized, "Authorization: Basic 的格式不正确，应为 base64(账号:密码)")
+		}
+		acc, err := s.checkSecret(ctx, "/api/v1 Basic", name, secret, s.cfg.ClientAddr(r))
+		if err != nil {
+			return Principal{}, err
+		}
+		if acc.role != RoleSystem {
+			return Principal{}, onlySystem
+		}
+		return Principal{Account: acc.name, Role: acc.role, basic: true}, nil
+	}
+	p, err := s.Authenticate(ctx, requestToken(r))
+	if err != nil {
+		return p, err
+	}
+	if p.Role != RoleSystem {
+		return p, onlySystem
+	}
+	if p.GUID == "" {
+		return p, fail(CodeUnauthorized, msgTokenUnbound)
+	}
+	return p, nil
+}
+
 // RequireBound goes after RequireSystem on routes with an operation in the
-// path: the token must be bound to chi.URLParam(r, param) (401 otherwise).
+// path: the caller must hold a token bound to chi.URLParam(r, param) (401
+// otherwise; account credentials never reach an operation).
 func (s *Service) RequireBound(param string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -163,11 +163,16 @@ type Principal struct {
 	GUID      string
 	ExpiresAt time.Time
 	hash      store.TokenHash
+	// basic: the caller showed the account's credentials (HTTP Basic on
+	// /api/v1), not a token; such a Principal reaches no operation.
+	basic bool
 }
 
 // BoundTo checks the token may act on guid (401 otherwise).
 func (p Principal) BoundTo(guid string) error {
 	switch {
+	case p.basic:
+		return fail(CodeUnauthorized, msgBasicNoOperation)
 	case p.GUID == "":
 		return fail(CodeUnauthorized, msgTokenUnbound)
 	case p.GUID != guid:

@@ -104,7 +104,7 @@ func (d *demo) prepareSeal(ctx context.Context, tok, guid, leaf string, shape pd
 		}
 		req.Cert = string(pem)
 	}
-	p, err := d.c.PDFPrepare(ctx, tok, req)
+	p, err := d.c.PDFPrepare(ctx, client.Token(tok), req)
 	if err != nil {
 		return fmt.Errorf("POST /api/v1/pdf/prepare: %w", err)
 	}
@@ -135,7 +135,7 @@ func (d *demo) completeSeal(ctx context.Context, tok string, res *client.Operati
 	if err := json.Unmarshal([]byte(*res.Value), &v); err != nil {
 		return lines, fmt.Errorf("the app's value: %w", err)
 	}
-	done, err := d.c.PDFComplete(ctx, tok, client.PDFCompleteRequest{PDF: d.prepared.pdf, SignStr: v.SignStr, PubCert: v.PubCert,
+	done, err := d.c.PDFComplete(ctx, client.Token(tok), client.PDFCompleteRequest{PDF: d.prepared.pdf, SignStr: v.SignStr, PubCert: v.PubCert,
 		SignedAttributes: d.prepared.signedAttributes})
 	if err != nil {
 		return lines, fmt.Errorf("POST /api/v1/pdf/complete: %w", err)
@@ -152,9 +152,11 @@ func (d *demo) completeSeal(ctx context.Context, tok string, res *client.Operati
 	return append(lines, d.savePDF(fmt.Sprintf("contract-sealed-%d.pdf", len(d.versions)), done.PDF)), nil
 }
 
-// verifyPDF reports every seal of pdf as /api/v1/pdf/verify sees it.
+// verifyPDF reports every seal of pdf as /api/v1/pdf/verify sees it. A
+// route on no operation: the control calls it with the token of the flow
+// it is in.
 func (d *demo) verifyPDF(ctx context.Context, tok string, pdf []byte) ([]string, error) {
-	rep, err := d.c.PDFVerify(ctx, tok, pdf)
+	rep, err := d.c.PDFVerify(ctx, client.Token(tok), pdf)
 	if err != nil {
 		return nil, fmt.Errorf("POST /api/v1/pdf/verify: %w", err)
 	}
@@ -199,17 +201,16 @@ func (d *demo) savePDF(name string, pdf []byte) string {
 
 // revokeFlow takes the latest seal back (撤章, 三.6): the seal control
 // lists the seals, starts a revoke operation on the latest one's hash, the
-// seal's own holder signs it, and the PDF API removes the seal.
+// seal's own holder signs it, and the PDF API removes the seal. Listing
+// comes before any operation, so the control shows the system account's
+// credentials (HTTP Basic); the removal comes within the revoke operation,
+// with the token bound to it.
 func revokeFlow() demoFlow {
 	return demoFlow{
 		title: "撤章 revoke", story: "张三 takes the personal seal back: the PDF becomes, byte for byte, what it was before it",
 		typ: phone.TypeRevoke, certType: 2, leaf: "sm2-person",
 		message: func(ctx context.Context, d *demo) (string, error) {
-			tok, err := d.c.GrantToken(ctx, devSystemAccount, devSystemSecret, "")
-			if err != nil {
-				return "", fmt.Errorf("grantToken: %w", err)
-			}
-			seals, err := d.c.PDFSeals(ctx, tok, d.contract)
+			seals, err := d.c.PDFSeals(ctx, client.Basic(devSystemAccount, devSystemSecret), d.contract)
 			if err != nil {
 				return "", fmt.Errorf("POST /api/v1/pdf/seals: %w", err)
 			}
@@ -219,7 +220,7 @@ func revokeFlow() demoFlow {
 					if s.Signer != nil {
 						who = s.Signer.SubjectFields.CN
 					}
-					d.controlSays("POST /api/v1/pdf/seals → %d seal(s); the latest, %s by %s, can be taken back with a signature over its hash %s",
+					d.controlSays("POST /api/v1/pdf/seals (HTTP Basic, the system account) → %d seal(s); the latest, %s by %s, can be taken back with a signature over its hash %s",
 						len(seals), s.FieldName, who, shorten(s.Hash, 16))
 					return s.Hash, nil
 				}
@@ -231,7 +232,7 @@ func revokeFlow() demoFlow {
 			if err != nil {
 				return lines, err
 			}
-			revoked, err := d.c.PDFRevoke(ctx, tok, d.contract, *res.Value, "")
+			revoked, err := d.c.PDFRevoke(ctx, client.Token(tok), d.contract, *res.Value, "")
 			if err != nil {
 				return lines, fmt.Errorf("POST /api/v1/pdf/revoke: %w", err)
 			}

@@ -193,7 +193,7 @@ func (s *sealSetup) sealWithApp(t *testing.T, leaf *devpki.Leaf, shape string, c
 		chain, _ := os.ReadFile(leaf.ChainPath)
 		req.Cert = string(chain)
 	}
-	p, err := c.PDFPrepare(ctx, tok, req)
+	p, err := c.PDFPrepare(ctx, client.Token(tok), req)
 	if err != nil || p.GUID != guid || p.Shape != shape {
 		t.Fatalf("prepare: %+v %v", p, err)
 	}
@@ -209,11 +209,11 @@ func (s *sealSetup) sealWithApp(t *testing.T, leaf *devpki.Leaf, shape string, c
 	// … and the control merges the signature into the PDF.
 	var v struct{ SignStr, PubCert string }
 	json.Unmarshal([]byte(*final.Value), &v)
-	done2, err := c.PDFComplete(ctx, tok, client.PDFCompleteRequest{PDF: p.PDF, SignStr: v.SignStr, PubCert: v.PubCert, SignedAttributes: p.SignedAttributes})
+	done2, err := c.PDFComplete(ctx, client.Token(tok), client.PDFCompleteRequest{PDF: p.PDF, SignStr: v.SignStr, PubCert: v.PubCert, SignedAttributes: p.SignedAttributes})
 	if err != nil || done2.Signer == nil || done2.Signer.Serial != leaf.Serial {
 		t.Fatalf("complete: %+v %v", done2, err)
 	}
-	rep, err := c.PDFVerify(ctx, tok, done2.PDF)
+	rep, err := c.PDFVerify(ctx, client.Token(tok), done2.PDF)
 	if err != nil || !rep.Valid || len(rep.Signatures) != 1 || !rep.Signatures[0].CoversDocument || string(rep.Signatures[0].Shape) != shape {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
@@ -223,9 +223,10 @@ func (s *sealSetup) sealWithApp(t *testing.T, leaf *devpki.Leaf, shape string, c
 	return done2.PDF
 }
 
-// revokeWithApp is 三.6: the control lists the seals, starts a revoke
+// revokeWithApp is 三.6: the control lists the seals (before any
+// operation, with the system account's Basic credentials), starts a revoke
 // operation on the latest one's hash, the app signs it, and the PDF API
-// takes the seal back.
+// takes the seal back (with the token bound to the revoke operation).
 func (s *sealSetup) revokeWithApp(t *testing.T, leaf *devpki.Leaf, sealed []byte) []byte {
 	t.Helper()
 	ctx := context.Background()
@@ -236,7 +237,7 @@ func (s *sealSetup) revokeWithApp(t *testing.T, leaf *devpki.Leaf, sealed []byte
 	// v1.5 is deterministic), which revoke refuses as a replay: a person
 	// takes longer than a second, this test waits for the next one.
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
-	list, err := c.PDFSeals(ctx, tok, sealed)
+	list, err := c.PDFSeals(ctx, systemBasic, sealed)
 	if err != nil || len(list) != 1 || !list[0].Revocable {
 		t.Fatalf("seals: %+v %v", list, err)
 	}
@@ -251,7 +252,7 @@ func (s *sealSetup) revokeWithApp(t *testing.T, leaf *devpki.Leaf, sealed []byte
 	if err != nil || final.Outcome == nil || !final.Outcome.Valid || !final.Outcome.Verification.ContentChecked {
 		t.Fatalf("results, revoke: %+v %v", final, err)
 	}
-	back, err := c.PDFRevoke(ctx, tok, sealed, *final.Value, "")
+	back, err := c.PDFRevoke(ctx, client.Token(tok), sealed, *final.Value, "")
 	if err != nil || back.FieldName != list[0].FieldName {
 		t.Fatalf("revoke: %+v %v", back, err)
 	}

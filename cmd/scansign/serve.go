@@ -208,12 +208,17 @@ func (s *server) routes() http.Handler {
 }
 
 // mountAPIv1 is where the REST API for trading systems goes (/api/v1/…):
-// every route here has a system token's Principal in its context
-// (relay.PrincipalFrom); routes on one operation add
-// s.relay.RequireBound("guid").
+// every route here has a system account's Principal in its context
+// (relay.PrincipalFrom: a bound token or Basic credentials); routes on one
+// operation add s.relay.RequireBound("guid"), which wants the token bound
+// to it.
 func (s *server) mountAPIv1(api chi.Router) {
 	if s.results == nil {
-		api.Handle("/operations/*", unconfiguredTrust())
+		// Refused as the real routes refuse (a token bound elsewhere or
+		// Basic credentials get 401) before the 503.
+		bound := api.With(s.relay.RequireBound("guid"))
+		bound.Handle("/operations/{guid}", unconfiguredTrust())
+		bound.Handle("/operations/{guid}/*", unconfiguredTrust())
 		return
 	}
 	s.results.Mount(api) // /operations/{guid}, /operations/{guid}/encrypt
@@ -222,7 +227,8 @@ func (s *server) mountAPIv1(api chi.Router) {
 // mountFullPath mounts the /api/v1 handlers that route on their full paths
 // (verify's and pdfsign's own routers) on r itself, the root or the prefix
 // group: inside the /api/v1 group chi would hand them the path without
-// /api/v1. They sit behind the same system-token check.
+// /api/v1. They sit behind the same check (RequireSystem: Basic or a bound
+// system token; these routes are on no operation).
 func (s *server) mountFullPath(r chi.Router) {
 	sys := r.With(s.relay.RequireSystem)
 	pdf := sys.With(withDeadlines(s.cfg.PDF.Timeout))
@@ -249,8 +255,8 @@ func (s *server) mountFullPath(r chi.Router) {
 // without a trust directory: 503, saying what to configure.
 func unconfiguredTrust() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpjson.WriteExact(w, http.StatusServiceUnavailable, relay.Failure{InvokeCode: http.StatusServiceUnavailable,
-			FailMessage: "服务未配置信任的 CA 证书目录（--trust），验签相关接口不可用"})
+		httpjson.WriteExact(w, http.StatusServiceUnavailable, relay.NewAPIFailure(http.StatusServiceUnavailable,
+			"服务未配置信任的 CA 证书目录（--trust），验签相关接口不可用"))
 	})
 }
 

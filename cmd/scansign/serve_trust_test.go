@@ -27,13 +27,12 @@ func TestServeCertTypeRulesReloadOnSIGHUP(t *testing.T) {
 	}
 	writeRules("- {field: CN, match: '^张三$', certType: 1}\n")
 	srv := startServe(t, "--dev", "--data", t.TempDir(), "--trust", m.TrustDir, "--cert-type-rules", rules)
-	tok := systemToken(t, srv.url)
 	leaf, _ := m.Leaf("sm2-person")
 	pem, _ := os.ReadFile(leaf.CertPath)
 	certType := func() float64 {
 		t.Helper()
 		body, _ := json.Marshal(map[string]string{"cert": string(pem)})
-		code, res := apiCall(t, srv.url+"/api/v1/certs/inspect", tok, "application/json", bytes.NewReader(body))
+		code, res := apiCall(t, srv.url+"/api/v1/certs/inspect", systemBasic, "application/json", bytes.NewReader(body))
 		signer, _ := res["signer"].(map[string]any)
 		if code != 200 || signer == nil {
 			t.Fatalf("inspect: %d %v", code, res)

@@ -19,12 +19,12 @@ import (
 	"github.com/scansign/scansign/relay/client"
 )
 
-// apiCall sends body to an /api/v1 route with a bearer token and returns
-// the HTTP status and the JSON answer.
-func apiCall(t *testing.T, url, token, contentType string, body io.Reader) (int, map[string]any) {
+// apiCall sends body to an /api/v1 route with auth and returns the HTTP
+// status and the JSON answer.
+func apiCall(t *testing.T, url string, auth client.Credentials, contentType string, body io.Reader) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, body)
-	req.Header.Set("Authorization", "Bearer "+token)
+	auth.Authorize(req)
 	req.Header.Set("Content-Type", contentType)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -36,6 +36,12 @@ func apiCall(t *testing.T, url, token, contentType string, body io.Reader) (int,
 	return resp.StatusCode, m
 }
 
+// systemBasic is how the dev system account calls the /api/v1 routes on
+// no operation (verify, certs/inspect, envelope/encrypt, the PDF API).
+var systemBasic = client.Basic(devSystemAccount, devSystemSecret)
+
+// systemToken is a dev system token for initMessage (bound to no
+// operation until then).
 func systemToken(t *testing.T, base string) string {
 	t.Helper()
 	tok, err := client.New(base, nil).GrantToken(context.Background(), devSystemAccount, devSystemSecret, "")
@@ -62,22 +68,46 @@ func multipartPDF(t *testing.T, pdf []byte, fields map[string]string) (string, *
 // TestServeWithoutTrust: serve starts without --trust, says so, serves the
 // guide's endpoints (with /getSealImg and, in dev, /api/getSeal), and
 // answers every verifying route 503 with what to configure, after the
-// token check.
+// usual authentication: Basic or a bound token on the routes on no
+// operation, the operation's own token on its routes.
 func TestServeWithoutTrust(t *testing.T) {
 	srv := startServe(t, "--dev", "--data", t.TempDir())
 	if !strings.Contains(srv.log.String(), "no trust directory (--trust)") {
 		t.Fatalf("no warning in the log:\n%s", srv.log.String())
 	}
 	tok := systemToken(t, srv.url)
-	for _, path := range []string{"/api/v1/verify", "/api/v1/certs/inspect", "/api/v1/envelope/encrypt", "/api/v1/pdf/prepare",
-		"/api/v1/operations/9b2f1a44-7c1e-4d55-8a5e-2f0c7a1b3d9e"} {
-		code, m := apiCall(t, srv.url+path, tok, "application/json", strings.NewReader("{}"))
-		if code != http.StatusServiceUnavailable || m["invokeCode"] != float64(503) || !strings.Contains(m["failMessage"].(string), "--trust") {
-			t.Errorf("%s: %d %v", path, code, m)
+	guid, err := client.New(srv.url, nil).InitMessage(context.Background(), tok, client.InitMessageRequest{Type: 4, Message: "n", Title: "登录"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unbound := systemToken(t, srv.url)
+	for _, c := range []struct {
+		path string
+		auth client.Credentials
+	}{
+		{"/api/v1/verify", systemBasic},
+		{"/api/v1/certs/inspect", systemBasic},
+		{"/api/v1/envelope/encrypt", client.Token(tok)},
+		{"/api/v1/pdf/prepare", systemBasic},
+		{"/api/v1/operations/" + guid, client.Token(tok)},
+		{"/api/v1/operations/" + guid + "/encrypt", client.Token(tok)},
+	} {
+		code, m := apiCall(t, srv.url+c.path, c.auth, "application/json", strings.NewReader("{}"))
+		if code != http.StatusServiceUnavailable || m["invokeCode"] != float64(503) || m["code"] != "unavailable" ||
+			!strings.Contains(m["failMessage"].(string), "--trust") || m["message"] != m["failMessage"] {
+			t.Errorf("%s: %d %v", c.path, code, m)
 		}
-		if code, _ := apiCall(t, srv.url+path, "", "application/json", strings.NewReader("{}")); code != http.StatusUnauthorized {
-			t.Errorf("%s without a token: %d", path, code)
+		if code, m := apiCall(t, srv.url+c.path, client.Credentials{}, "application/json", strings.NewReader("{}")); code != http.StatusUnauthorized || m["code"] != "unauthorized" {
+			t.Errorf("%s without credentials: %d %v", c.path, code, m)
 		}
+		if code, m := apiCall(t, srv.url+c.path, client.Token(unbound), "application/json", strings.NewReader("{}")); code != http.StatusUnauthorized ||
+			m["failMessage"] != "授权码尚未绑定操作，只能用于调用 initMessage" {
+			t.Errorf("%s with a token bound to no operation: %d %v", c.path, code, m)
+		}
+	}
+	if code, m := apiCall(t, srv.url+"/api/v1/operations/"+guid, systemBasic, "application/json", nil); code != http.StatusUnauthorized ||
+		!strings.Contains(m["failMessage"].(string), "绑定该操作") {
+		t.Errorf("Basic on an operation: %d %v", code, m)
 	}
 	code, m, _ := getJSON(t, srv.url+"/getSealImg?guid=nope&token="+tok)
 	if code != 200 || m["invokeCode"] != float64(400) {
@@ -106,12 +136,11 @@ func TestServeTrustReloadOnSIGHUP(t *testing.T) {
 		copyFile(t, filepath.Join(m.TrustDir, f), filepath.Join(trust, f))
 	}
 	srv := startServe(t, "--dev", "--data", t.TempDir(), "--trust", trust)
-	tok := systemToken(t, srv.url)
 	leaf, _ := m.Leaf("rsa-org")
 	pem, _ := os.ReadFile(leaf.CertPath)
 	inspect := func() map[string]any {
 		body, _ := json.Marshal(map[string]string{"cert": string(pem)})
-		code, res := apiCall(t, srv.url+"/api/v1/certs/inspect", tok, "application/json", bytes.NewReader(body))
+		code, res := apiCall(t, srv.url+"/api/v1/certs/inspect", systemBasic, "application/json", bytes.NewReader(body))
 		if code != 200 {
 			t.Fatalf("inspect: %d %v", code, res)
 		}
@@ -167,14 +196,13 @@ func TestServePDFLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := startServe(t, "--dev", "--data", t.TempDir(), "--trust", m.TrustDir, "--body-limit", "4KiB", "--pdf-max-bytes", "64KiB")
-	tok := systemToken(t, srv.url)
 	ct, body := multipartPDF(t, pdf, nil)
-	if code, res := apiCall(t, srv.url+"/api/v1/pdf/seals", tok, ct, body); code != 200 || res["invokeCode"] != float64(1) {
+	if code, res := apiCall(t, srv.url+"/api/v1/pdf/seals", systemBasic, ct, body); code != 200 || res["invokeCode"] != float64(1) {
 		t.Fatalf("a 19 KB PDF with a 4 KiB relay body limit: %d %v", code, res)
 	}
 	big := append(append([]byte{}, pdf...), bytes.Repeat([]byte("%"), 70<<10)...)
 	ct, body = multipartPDF(t, big, nil)
-	if code, res := apiCall(t, srv.url+"/api/v1/pdf/seals", tok, ct, body); code != http.StatusRequestEntityTooLarge || res["invokeCode"] != float64(413) {
+	if code, res := apiCall(t, srv.url+"/api/v1/pdf/seals", systemBasic, ct, body); code != http.StatusRequestEntityTooLarge || res["invokeCode"] != float64(413) {
 		t.Fatalf("an 89 KB PDF with a 64 KiB PDF limit: %d %v", code, res)
 	}
 	// The guide's endpoints keep their own limit.
@@ -244,12 +272,12 @@ func TestServePathPrefixAPIs(t *testing.T) {
 	leaf, _ := m.Leaf("sm2-person")
 	pem, _ := os.ReadFile(leaf.CertPath)
 	body, _ := json.Marshal(map[string]string{"cert": string(pem)})
-	if code, r := apiCall(t, srv.url+"/scan/api/v1/certs/inspect", tok, "application/json", bytes.NewReader(body)); code != 200 || r["valid"] != true {
+	if code, r := apiCall(t, srv.url+"/scan/api/v1/certs/inspect", systemBasic, "application/json", bytes.NewReader(body)); code != 200 || r["valid"] != true {
 		t.Fatalf("inspect under the prefix: %d %v", code, r)
 	}
 	pdf, _ := os.ReadFile(filepath.Join("..", "..", "testdata", "pdf", "gs-basic.pdf"))
 	ct, mb := multipartPDF(t, pdf, nil)
-	if code, r := apiCall(t, srv.url+"/scan/api/v1/pdf/verify", tok, ct, mb); code != 200 || r["invokeCode"] != float64(1) {
+	if code, r := apiCall(t, srv.url+"/scan/api/v1/pdf/verify", systemBasic, ct, mb); code != 200 || r["invokeCode"] != float64(1) {
 		t.Fatalf("pdf verify under the prefix: %d %v", code, r)
 	}
 	req, _ := http.NewRequest(http.MethodGet, srv.url+"/scan/api/v1/operations/9b2f1a44-7c1e-4d55-8a5e-2f0c7a1b3d9e", nil)
@@ -268,7 +296,7 @@ func TestServePathPrefixAPIs(t *testing.T) {
 	if code != 200 || r["invokeCode"] != float64(400) {
 		t.Fatalf("/scan/getSealImg: %d %v", code, r)
 	}
-	if code, _ := apiCall(t, srv.url+"/api/v1/certs/inspect", tok, "application/json", bytes.NewReader(body)); code != http.StatusNotFound {
+	if code, _ := apiCall(t, srv.url+"/api/v1/certs/inspect", systemBasic, "application/json", bytes.NewReader(body)); code != http.StatusNotFound {
 		t.Fatalf("outside the prefix: %d", code)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -54,5 +55,27 @@ func TestParsePayload(t *testing.T) {
 		if _, err := ParsePayload(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// Credentials reach the server as the header it reads: Basic as
+// base64(account:secret), a token as Bearer, the zero value as nothing.
+func TestCredentialsAuthorize(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, secret, basic := r.BasicAuth()
+		got = append(got, r.Header.Get("Authorization")+"|"+name+"|"+secret+"|"+strconv.FormatBool(basic))
+		w.Write([]byte(`{"invokeCode":1,"valid":true}`))
+	}))
+	defer srv.Close()
+	c := New(srv.URL, nil)
+	for _, auth := range []Credentials{Basic("jyxt-1", "s:e:cret"), Token("tok-1"), {}} {
+		if _, err := c.PDFVerify(context.Background(), auth, []byte("%PDF-1.7")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"Basic anl4dC0xOnM6ZTpjcmV0|jyxt-1|s:e:cret|true", "Bearer tok-1|||false", "|||false"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("headers:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -16,8 +16,11 @@ import (
 const maxPDFAnswer = 160 << 20
 
 // The PDF seal API (POST /api/v1/pdf/…, docs/pdf-seals.md) as a seal
-// control calls it, with its system token. The PDFs go whole in memory:
-// this client is for tests, the demo and integrators' first steps.
+// control calls it. Every route is on no operation, so the system
+// account's Basic credentials do; within a seal or revoke flow the token
+// bound to that operation does too, and prepare with a GUID wants it. The
+// PDFs go whole in memory: this client is for tests, the demo and
+// integrators' first steps.
 
 // PDFPrepareRequest is what /api/v1/pdf/prepare takes.
 type PDFPrepareRequest struct {
@@ -36,7 +39,8 @@ type PDFPrepareRequest struct {
 	Cert, Digest     string
 	Reason, Location string
 	// GUID, when set, is the seal operation prepare stores the hash into
-	// (moving it to status 4); the token must be bound to it.
+	// (moving it to status 4); the credentials must then be a Token bound
+	// to it.
 	GUID string
 }
 
@@ -53,7 +57,7 @@ type PDFPrepared struct {
 }
 
 // PDFPrepare calls POST /api/v1/pdf/prepare.
-func (c *Client) PDFPrepare(ctx context.Context, token string, req PDFPrepareRequest) (*PDFPrepared, error) {
+func (c *Client) PDFPrepare(ctx context.Context, auth Credentials, req PDFPrepareRequest) (*PDFPrepared, error) {
 	fields := []field{{"page", strconv.Itoa(req.Page)}, {"x", num(req.X)}, {"y", num(req.Y)},
 		{"sealImg", req.SealImg}, {"signWidth", req.SignWidth}, {"signHeight", req.SignHeight}, {"signName", req.SignName},
 		{"shape", req.Shape}, {"cert", req.Cert}, {"digest", req.Digest}, {"reason", req.Reason}, {"location", req.Location}, {"guid", req.GUID}}
@@ -64,7 +68,7 @@ func (c *Client) PDFPrepare(ctx context.Context, token string, req PDFPrepareReq
 		fields = append(fields, field{"height", num(req.Height)})
 	}
 	var out PDFPrepared
-	return &out, c.pdfCall(ctx, "/api/v1/pdf/prepare", token, req.PDF, fields, &out)
+	return &out, c.pdfCall(ctx, "/api/v1/pdf/prepare", auth, req.PDF, fields, &out)
 }
 
 // PDFCompleteRequest is what /api/v1/pdf/complete takes: the prepared PDF
@@ -88,9 +92,9 @@ type PDFCompleted struct {
 }
 
 // PDFComplete calls POST /api/v1/pdf/complete.
-func (c *Client) PDFComplete(ctx context.Context, token string, req PDFCompleteRequest) (*PDFCompleted, error) {
+func (c *Client) PDFComplete(ctx context.Context, auth Credentials, req PDFCompleteRequest) (*PDFCompleted, error) {
 	var out PDFCompleted
-	return &out, c.pdfCall(ctx, "/api/v1/pdf/complete", token, req.PDF, []field{{"signStr", req.SignStr}, {"pubCert", req.PubCert},
+	return &out, c.pdfCall(ctx, "/api/v1/pdf/complete", auth, req.PDF, []field{{"signStr", req.SignStr}, {"pubCert", req.PubCert},
 		{"signedAttributes", req.SignedAttributes}, {"certType", strconv.Itoa(req.CertType)}}, &out)
 }
 
@@ -103,18 +107,18 @@ type PDFReport struct {
 }
 
 // PDFVerify calls POST /api/v1/pdf/verify.
-func (c *Client) PDFVerify(ctx context.Context, token string, pdf []byte) (*PDFReport, error) {
+func (c *Client) PDFVerify(ctx context.Context, auth Credentials, pdf []byte) (*PDFReport, error) {
 	var out PDFReport
-	return &out, c.pdfCall(ctx, "/api/v1/pdf/verify", token, pdf, nil, &out)
+	return &out, c.pdfCall(ctx, "/api/v1/pdf/verify", auth, pdf, nil, &out)
 }
 
 // PDFSeals calls POST /api/v1/pdf/seals: each seal with the hash a
 // revocation (撤章) must sign.
-func (c *Client) PDFSeals(ctx context.Context, token string, pdf []byte) ([]pdfsign.SealInfo, error) {
+func (c *Client) PDFSeals(ctx context.Context, auth Credentials, pdf []byte) ([]pdfsign.SealInfo, error) {
 	var out struct {
 		Seals []pdfsign.SealInfo `json:"seals"`
 	}
-	return out.Seals, c.pdfCall(ctx, "/api/v1/pdf/seals", token, pdf, nil, &out)
+	return out.Seals, c.pdfCall(ctx, "/api/v1/pdf/seals", auth, pdf, nil, &out)
 }
 
 // PDFRevoked is /api/v1/pdf/revoke's answer: the PDF before the seal.
@@ -128,9 +132,9 @@ type PDFRevoked struct {
 // PDFRevoke calls POST /api/v1/pdf/revoke with the app's signature over
 // the seal's hash (the revoke operation's value); fieldName "" is the
 // latest seal.
-func (c *Client) PDFRevoke(ctx context.Context, token string, pdf []byte, signStr, fieldName string) (*PDFRevoked, error) {
+func (c *Client) PDFRevoke(ctx context.Context, auth Credentials, pdf []byte, signStr, fieldName string) (*PDFRevoked, error) {
 	var out PDFRevoked
-	return &out, c.pdfCall(ctx, "/api/v1/pdf/revoke", token, pdf, []field{{"signStr", signStr}, {"fieldName", fieldName}}, &out)
+	return &out, c.pdfCall(ctx, "/api/v1/pdf/revoke", auth, pdf, []field{{"signStr", signStr}, {"fieldName", fieldName}}, &out)
 }
 
 type field struct{ name, value string }
@@ -138,8 +142,8 @@ type field struct{ name, value string }
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // pdfCall posts a multipart form (the PDF as the part "pdf", then the
-// non-empty fields) with the token as a bearer token.
-func (c *Client) pdfCall(ctx context.Context, path, token string, pdf []byte, fields []field, out any) error {
+// non-empty fields) with auth.
+func (c *Client) pdfCall(ctx context.Context, path string, auth Credentials, pdf []byte, fields []field, out any) error {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, err := mw.CreateFormFile("pdf", "document.pdf")
@@ -159,7 +163,7 @@ func (c *Client) pdfCall(ctx context.Context, path, token string, pdf []byte, fi
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	auth.Authorize(req)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return c.call(req, path, maxPDFAnswer, out)
 }

@@ -46,7 +46,7 @@ type Outcome struct {
 // bound to the operation.
 func (c *Client) OperationResult(ctx context.Context, token, guid string) (*OperationResult, error) {
 	var out OperationResult
-	if err := c.rest(ctx, http.MethodGet, "/api/v1/operations/"+url.PathEscape(guid), token, nil, &out); err != nil {
+	if err := c.rest(ctx, http.MethodGet, "/api/v1/operations/"+url.PathEscape(guid), Token(token), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -77,15 +77,15 @@ func (c *Client) Encrypt(ctx context.Context, token, guid string, req EncryptReq
 		return nil, err
 	}
 	var out EncryptResult
-	if err := c.rest(ctx, http.MethodPost, "/api/v1/operations/"+url.PathEscape(guid)+"/encrypt", token, body, &out); err != nil {
+	if err := c.rest(ctx, http.MethodPost, "/api/v1/operations/"+url.PathEscape(guid)+"/encrypt", Token(token), body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// rest calls a REST route of /api/v1 with the token as a bearer token.
-// Refusals come as the HTTP status with {"invokeCode","failMessage"}.
-func (c *Client) rest(ctx context.Context, method, path, token string, body []byte, out any) error {
+// rest calls a REST route of /api/v1 with auth. Refusals come as the HTTP
+// status with {"invokeCode","failMessage","code","message"}.
+func (c *Client) rest(ctx context.Context, method, path string, auth Credentials, body []byte, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -94,7 +94,7 @@ func (c *Client) rest(ctx context.Context, method, path, token string, body []by
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	auth.Authorize(req)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	_ "image/jpeg" // QR photos and screenshots come as JPEG too
 	_ "image/png"
 	"io"
@@ -43,16 +44,52 @@ func DecodeQRImage(r io.Reader) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("phone: decode QR image: %w", err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", fmt.Errorf("phone: QR image: %w", err)
-	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+	text, err := decodeQR(img)
 	if err != nil {
 		return "", fmt.Errorf("phone: no QR code found in the image: %w", err)
 	}
-	return res.GetText(), nil
+	return text, nil
+}
+
+// decodeQR tries ZXing three ways, cheapest first, and takes the first
+// that reads. PURE_BARCODE samples a code that fills the image squarely
+// (the relay's /qrcode PNG) and reads every one of those; ZXing's finder
+// search, which a photo or a screenshot needs, misses about one such clean
+// code in 250. A screenshot cropped to the code's edge leaves the finder
+// search no quiet zone, so the last try adds a white margin.
+func decodeQR(img image.Image) (string, error) {
+	tries := []struct {
+		img   func() image.Image
+		hints map[gozxing.DecodeHintType]any
+	}{
+		{func() image.Image { return img }, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}},
+		{func() image.Image { return img }, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}},
+		{func() image.Image { return withMargin(img) }, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}},
+	}
+	var first error
+	for _, try := range tries {
+		bmp, err := gozxing.NewBinaryBitmapFromImage(try.img())
+		if err == nil {
+			var res *gozxing.Result
+			if res, err = zxqr.NewQRCodeReader().Decode(bmp, try.hints); err == nil {
+				return res.GetText(), nil
+			}
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return "", first
+}
+
+// withMargin is img on white with a margin of a tenth of its larger side.
+func withMargin(img image.Image) image.Image {
+	b := img.Bounds()
+	m := max(b.Dx(), b.Dy())/10 + 1
+	out := image.NewGray(image.Rect(0, 0, b.Dx()+2*m, b.Dy()+2*m))
+	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(out, b.Sub(b.Min).Add(image.Pt(m, m)), img, b.Min, draw.Src)
+	return out
 }
 
 // TerminalQR draws text as a QR code with Unicode half blocks, two module

@@ -1,7 +1,11 @@
 package relay
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +16,7 @@ import (
 // QR code image sizes (pixels, square).
 const (
 	DefaultQRSize = 256
-	MinQRSize     = 64
+	MinQRSize     = 100 // two pixels per module of the shortest payload's code
 	MaxQRSize     = 1024
 )
 
@@ -82,13 +86,50 @@ func (s *Service) qrPNG(r *http.Request, p Params) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return QRCodePNG(payload, size)
+}
+
+// QRCodePNG draws payload as a size×size PNG QR code (error correction M,
+// the 4-module quiet zone) for a camera to read. Every module is the same
+// whole number of pixels, the code centred on white: go-qrcode's own PNG
+// scales modules to fractional widths, which made one code in a few
+// hundred unreadable to ZXing, and none readable at 64 px. A size that
+// leaves a module fewer than two pixels is refused (400), saying the
+// smallest size that works for this payload.
+func QRCodePNG(payload []byte, size int) ([]byte, error) {
 	q, err := qrcode.New(string(payload), qrcode.Medium)
 	if err != nil {
+		return nil, fail(CodeBadRequest, "二维码内容过长")
+	}
+	bits := q.Bitmap() // true = dark; the quiet zone included
+	modules := len(bits)
+	px := size / modules
+	if px < minModulePixels {
+		return nil, fail(CodeBadRequest, "size 太小：此二维码至少须 %d 像素才能被扫码识别", minModulePixels*modules)
+	}
+	img := image.NewPaletted(image.Rect(0, 0, size, size), color.Palette{color.White, color.Black})
+	margin := (size - px*modules) / 2
+	for y, row := range bits {
+		for x, dark := range row {
+			if !dark {
+				continue
+			}
+			x0, y0 := margin+x*px, margin+y*px
+			for yy := y0; yy < y0+px; yy++ {
+				line := img.Pix[yy*img.Stride:]
+				for xx := x0; xx < x0+px; xx++ {
+					line[xx] = 1 // palette index of black
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil { // two colours: 1 bit per pixel
 		return nil, internal(err)
 	}
-	png, err := q.PNG(size)
-	if err != nil {
-		return nil, internal(err)
-	}
-	return png, nil
+	return buf.Bytes(), nil
 }
+
+// minModulePixels: a module narrower than two pixels does not survive a
+// screen and a phone camera.
+const minModulePixels = 2

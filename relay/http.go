@@ -140,6 +140,45 @@ func (s *Service) WriteFailure(w http.ResponseWriter, r *http.Request, httpStatu
 	httpjson.WriteExact(w, code, NewAPIFailure(code, msg))
 }
 
+// MethodNotAllowed is chi's MethodNotAllowed handler for the router every
+// surface hangs on: 405 with an Allow header and an APIFailure (code
+// method-not-allowed), where chi's own answers with an empty body that a
+// client cannot tell from a proxy's. Sub-routers inherit it.
+func (s *Service) MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	msg := "不支持该请求方法"
+	if allowed := allowedMethods(r); len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		msg = "请使用 " + strings.Join(allowed, " 或 ") + " 方法"
+	}
+	s.WriteFailure(w, r, 0, fail(http.StatusMethodNotAllowed, "%s", msg))
+}
+
+// NotFound is chi's NotFound handler for the /api/v1 group: 404 with an
+// APIFailure (code not-found) instead of chi's plain text.
+func (s *Service) NotFound(w http.ResponseWriter, r *http.Request) {
+	s.WriteFailure(w, r, 0, fail(CodeNotFound, "接口不存在"))
+}
+
+// allowedMethods asks the request's root router which methods its path
+// takes (chi does not hand them to a custom 405 handler).
+func allowedMethods(r *http.Request) []string {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil {
+		return nil
+	}
+	path := r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if rctx.Routes.Match(chi.NewRouteContext(), m, path) {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
+}
+
 // --- the guide's endpoints ---------------------------------------------------
 
 type grantTokenResponse struct {

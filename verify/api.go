@@ -30,11 +30,16 @@ type HandlerOptions struct {
 	Logger *slog.Logger
 }
 
-// APIError is the body of every non-2xx answer.
+// APIError is the body of every non-2xx answer. It carries both dialects
+// every /api/v1 refusal does (the relay's authentication, the results and
+// PDF APIs): invokeCode (the HTTP status) with failMessage as the guide's
+// endpoints answer, and code, message and detail.
 type APIError struct {
-	Code    string `json:"code"`    // bad-request, too-large, unsupported-media-type, method-not-allowed, not-found, internal
-	Message string `json:"message"` // Chinese, for people
-	Detail  string `json:"detail,omitempty"`
+	InvokeCode  int    `json:"invokeCode"`
+	FailMessage string `json:"failMessage"` // the same as message
+	Code        string `json:"code"`        // bad-request, too-large, unsupported-media-type, method-not-allowed, not-found, internal
+	Message     string `json:"message"`     // Chinese, for people
+	Detail      string `json:"detail,omitempty"`
 }
 
 // VerifyRequest is the body of POST /api/v1/verify.
@@ -117,7 +122,7 @@ func NewHandler(v *Verifier, opts HandlerOptions) http.Handler {
 }
 
 func writeError(w http.ResponseWriter, status int, code, message, detail string) {
-	httpjson.Write(w, status, APIError{Code: code, Message: message, Detail: detail})
+	httpjson.Write(w, status, APIError{InvokeCode: status, FailMessage: message, Code: code, Message: message, Detail: detail})
 }
 
 // decode reads a JSON body into dst, answering the error itself.

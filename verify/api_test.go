@@ -118,7 +118,8 @@ func TestAPIErrors(t *testing.T) {
 		{"encrypt bad format", "/api/v1/envelope/encrypt", "application/json", `{"cert":"x","text":"a"}`, 400, "bad-request"},
 	} {
 		status, out := post(t, srv, tc.path, tc.ct, tc.body)
-		if status != tc.status || out["code"] != tc.code || out["message"] == "" {
+		if status != tc.status || out["code"] != tc.code || out["message"] == "" ||
+			out["invokeCode"] != float64(tc.status) || out["failMessage"] != out["message"] {
 			t.Errorf("%s: %d %v", tc.name, status, out)
 		}
 	}
@@ -126,9 +127,12 @@ func TestAPIErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("GET: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusMethodNotAllowed || out["code"] != "method-not-allowed" || out["invokeCode"] != float64(405) ||
+		resp.Header.Get("Allow") != http.MethodPost {
+		t.Errorf("GET: %d %v", resp.StatusCode, out)
 	}
 }
 

@@ -164,6 +164,7 @@ func (s *server) close() {
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(withRequestID, accessLog(s.log), s.recoverer)
+	r.MethodNotAllowed(s.relay.MethodNotAllowed) // JSON, not chi's empty 405; the groups below inherit it
 	if len(s.cfg.TrustedProxies) > 0 {
 		r.Use(middleware.ClientIPFromXFF(s.cfg.TrustedProxies...))
 	}
@@ -196,6 +197,7 @@ func (s *server) routes() http.Handler {
 		s.mountFullPath(r)
 		r.Route("/api/v1", func(api chi.Router) {
 			api.Use(s.relay.RequireSystem)
+			api.NotFound(s.relay.NotFound)
 			s.mountAPIv1(api)
 		})
 	}

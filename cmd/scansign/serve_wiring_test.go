@@ -300,3 +300,42 @@ func TestServePathPrefixAPIs(t *testing.T) {
 		t.Fatalf("outside the prefix: %d", code)
 	}
 }
+
+// TestServeWrongMethod: a wrong method on a REST route (or /qrcode) is 405
+// with the Allow header and the APIFailure body every /api/v1 refusal has,
+// whichever handler owns the path; an unknown /api/v1 path is a JSON 404.
+func TestServeWrongMethod(t *testing.T) {
+	m := testpki.Manifest(t)
+	srv := startServe(t, "--dev", "--data", t.TempDir(), "--trust", m.TrustDir)
+	const op = "/api/v1/operations/9b2f1a44-7c1e-4d55-8a5e-2f0c7a1b3d9e"
+	for _, c := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodGet, "/api/v1/verify", 405, "POST"},
+		{http.MethodPut, "/api/v1/certs/inspect", 405, "POST"},
+		{http.MethodGet, "/api/v1/envelope/encrypt", 405, "POST"},
+		{http.MethodGet, "/api/v1/pdf/verify", 405, "POST"},
+		{http.MethodDelete, op, 405, "GET"},
+		{http.MethodGet, op + "/encrypt", 405, "POST"},
+		{http.MethodDelete, "/qrcode", 405, "GET"},
+		{http.MethodPut, "/grantToken", 405, "GET, POST"},
+		{http.MethodGet, "/api/v1/nothing", 404, ""},
+	} {
+		req, _ := http.NewRequest(c.method, srv.url+c.path, nil)
+		systemBasic.Authorize(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&f)
+		resp.Body.Close()
+		wantCode := map[int]string{405: "method-not-allowed", 404: "not-found"}[c.status]
+		if err != nil || resp.StatusCode != c.status || f["invokeCode"] != float64(c.status) || f["code"] != wantCode ||
+			f["message"] == "" || f["message"] != f["failMessage"] || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: HTTP %d Allow %q %v (%v)", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), f, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -60,7 +61,11 @@ func FuzzDecodeParams(f *testing.F) {
 }
 
 // FuzzEndpoints throws arbitrary requests at every guide endpoint of a real
-// service: it never panics and always answers the guide's JSON.
+// service: it never panics and always answers the guide's JSON. Besides the
+// generic seeds it is seeded with real credentials — an account's secret, a
+// system token for initMessage, a system and an app token bound to a live
+// operation — so inputs grown from them reach past authentication into the
+// status machine and the parameter checks behind it.
 func FuzzEndpoints(f *testing.F) {
 	fuzzSeeds(f)
 	st, err := boltstore.Open(f.TempDir())
@@ -68,7 +73,44 @@ func FuzzEndpoints(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	svc := newService(f, st, newClock(), func(c *Config) { c.Limits.BodyBytes = 8192 })
+	svc := newService(f, st, newClock(), func(c *Config) {
+		c.Limits.BodyBytes = 8192
+		// Fuzzed grantTokens fail by the thousand from one address; throttled,
+		// every later one would stop at 429 before the secret is checked.
+		c.MaxFailures, c.MaxFailuresPerAddr = 1<<30, 1<<30
+	})
+	ctx := context.Background()
+	grant := func(name, secret, guid string) string {
+		tok, err := svc.GrantToken(ctx, GrantRequest{AccountName: name, Password: secret, GUID: guid})
+		if err != nil {
+			f.Fatal(err)
+		}
+		return tok
+	}
+	forInit, sysTok := grant(sysName, sysSecret, ""), grant(sysName, sysSecret, "")
+	sys, err := svc.Authenticate(ctx, sysTok)
+	if err != nil {
+		f.Fatal(err)
+	}
+	op, err := svc.InitMessage(ctx, sys, InitRequest{Type: TypeSign, Message: "待签名原文", Title: "签名"}) // binds sysTok to op
+	if err != nil {
+		f.Fatal(err)
+	}
+	appTok := grant(appName, appSecret, op.GUID)
+	form := "application/x-www-form-urlencoded;charset=utf-8"
+	for _, s := range []struct{ ct, query, body string }{
+		{form, "", "accountName=" + sysName + "&password=" + sysSecret},
+		{form, "", "accountName=" + appName + "&password=" + appSecret + "&guid=" + op.GUID},
+		{form, "", "type=4&message=f7c54891-adad-4f32-9994-83d70a7204a2&title=xx 系统登录&certType=0&token=" + forInit},
+		{"application/json", "", `{"type":"5","message":"m","title":"t","certType":"1","extMessage":"{}","token":"` + forInit + `"}`},
+		{form, "guid=" + op.GUID + "&token=" + appTok, ""},
+		{form, "", "guid=" + op.GUID + "&token=" + sysTok},
+		{form, "", "guid=" + op.GUID + "&status=2&value=签名值&extMessage=扩展值&token=" + appTok},
+		{"application/json", "token=" + appTok, `{"guid":"` + op.GUID + `","status":"3","value":null}`},
+		{form, "", "guid=" + op.GUID + "&status=4&value=00&token=" + sysTok},
+	} {
+		f.Add(s.ct, s.query, s.body)
+	}
 	r := chi.NewRouter()
 	svc.Mount(r)
 	paths := []string{"/grantToken", "/initMessage", "/getInitMessage", "/getCaMessageResult", "/saveCaMessageResult"}

@@ -163,6 +163,7 @@ func testResultsVerdicts(t *testing.T, m *devpki.Manifest) {
 		{"sign garbage", 1, 0, "m", func() string { return "bm90IGEgc2lnbmF0dXJl" }, false, "malformed"},
 		{"revoke over the hash text", 6, 0, strings.Repeat("ab", 32), func() string { return e.p7("rsa-org", strings.Repeat("ab", 32)) }, true, ""},
 		{"encrypt not a certificate", 2, 0, "m", func() string { return "MIIB" }, false, "malformed"},
+		{"encrypt garbage, not base64", 2, 0, "m", func() string { return "这不是证书 ***" }, false, "malformed"},
 		{"encrypt untrusted certificate", 2, 0, "m", func() string { return e.pubCert("rsa-untrusted") }, false, "untrusted"},
 		{"seal value not the guide's JSON", 5, 0, "m", nil, false, "malformed-value"},
 	} {
@@ -183,6 +184,10 @@ func testResultsVerdicts(t *testing.T, m *devpki.Manifest) {
 			}
 			if !o.Valid && o.Message == "" {
 				t.Fatal("an invalid outcome without a message")
+			}
+			// An encrypt value that is no certificate says so, in Chinese.
+			if tc.typ == 2 && tc.reason == "malformed" && o.Message != "证书格式错误，无法解析" {
+				t.Fatalf("message %q", o.Message)
 			}
 		})
 	}

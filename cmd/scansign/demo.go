@@ -74,9 +74,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer func() {
 		d.stop()
 		if *keep {
-			fmt.Fprintf(stdout, "\nkept %s (store and dev PKI)\n", d.dir)
+			fmt.Fprintf(stdout, "\nkept %s (store, dev PKI and sealed PDFs)\n", d.dir)
+		} else if err := os.RemoveAll(d.dir); err != nil {
+			fmt.Fprintf(stderr, "scansign demo: removing the temporary directory: %v\n", err)
 		} else {
-			os.RemoveAll(d.dir)
+			fmt.Fprintf(stdout, "\nremoved %s (store, dev PKI and sealed PDFs); --keep keeps it\n", d.dir)
 		}
 	}()
 
@@ -89,7 +91,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "\nEvery flow verified.")
 		return exitOK
 	}
-	d.printTryIt()
+	d.printTryIt(*keep)
 	select {
 	case <-ctx.Done():
 	case err := <-d.served:
@@ -445,12 +447,21 @@ func (d *demo) runFlow(ctx context.Context, f demoFlow) error {
 	return err
 }
 
-// printTryIt prints commands to play with the running relay.
-func (d *demo) printTryIt() {
+// readmeSealSection is the README heading the demo sends readers to for
+// the seal flow by hand (TestDemoKeepsServing checks it is there).
+const readmeSealSection = "Try it: the seal flow (三.5) with curl"
+
+// printTryIt prints commands to play with the running relay; keep is
+// --keep (whether the sealed contracts outlive the demo).
+func (d *demo) printTryIt(keep bool) {
 	u := d.baseURL
 	pfx := "PKI/leaves/sm2-person.pfx"
 	if l, ok := d.pki.Leaf("sm2-person"); ok {
 		pfx = l.PFXPath
+	}
+	gone := "; the directory is removed when the demo stops (--keep keeps it)"
+	if keep {
+		gone = "; --keep keeps them after the demo stops"
 	}
 	fmt.Fprintf(d.out, `The relay keeps running at %[1]s until Ctrl-C. Try the guide's login (三.1) by hand:
 
@@ -467,13 +478,16 @@ func (d *demo) printTryIt() {
   curl -s -X POST '%[1]s/getCaMessageResult' --data 'guid=GUID&token=TOKEN'
   curl -s -H 'Authorization: Bearer TOKEN' '%[1]s/api/v1/operations/GUID'
 
+  # routes on no operation (verify, certs/inspect, the PDF API) take the account itself, HTTP Basic
+  curl -s -u '%[2]s:%[3]s' '%[1]s/api/v1/pdf/verify' -F 'pdf=@%[11]s/contract-revoked.pdf'
+
 Other certificates (organisations, RSA, expired, revoked, untrusted) are in %[9]s;
 each has seals at the seal company %[10]q (this server's /api/getSeal), so the seal flow
 (三.5: getSealImg, POST /api/v1/pdf/prepare with the guid, the app, complete) works with
-any of them: README.md, "Seal flow with curl". The sealed contracts are in %[11]s
-(pdfsig checks the RSA seal; scansign pdf verify --trust %[12]s checks both).
+any of them: README.md, "%[13]s". The sealed contracts are in %[11]s
+(pdfsig checks the RSA seal; scansign pdf verify --trust %[12]s checks both)%[14]s.
 `, u, devSystemAccount, devSystemSecret, demoCity, devAppAccount, devAppSecret, pfx, d.pki.Password, filepath.Join(d.pki.Dir, "leaves"),
-		devSealCompany, d.dir, d.pki.TrustDir)
+		devSealCompany, d.dir, d.pki.TrustDir, readmeSealSection, gone)
 }
 
 func randomNonce() (string, error) {

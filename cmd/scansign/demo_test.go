@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -55,19 +56,28 @@ func TestDemoOnce(t *testing.T) {
 	if strings.Contains(s, "✗") || errb.Len() != 0 {
 		t.Errorf("demo reported a failure or wrote to stderr:\n%s\n%s", s, errb.String())
 	}
+	// Without --keep the temporary directory goes, and the demo says so.
+	if m := regexp.MustCompile(`\nremoved (\S+) \(store, dev PKI and sealed PDFs\); --keep keeps it\n$`).FindStringSubmatch(s); m == nil {
+		t.Errorf("the demo does not end saying it removed its directory")
+	} else if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", m[1], err)
+	}
 	if t.Failed() {
 		t.Log(s)
 	}
 }
 
 // TestDemoKeepsServing: without --once the relay stays up with the
-// commands to try, and Ctrl-C (the context) stops it cleanly.
+// commands to try, which work (the PDF API with the account's Basic
+// credentials on the sealed contract) and name a README section that
+// exists; Ctrl-C (the context) stops it cleanly, --keep keeping the
+// directory.
 func TestDemoKeepsServing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- dispatch(ctx, []string{"demo", "--listen", "127.0.0.1:0"}, out, errb) }()
+	go func() { done <- dispatch(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--keep"}, out, errb) }()
 	var url string
 	for deadline := time.Now().Add(60 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if m := regexp.MustCompile(`keeps running at (http://[0-9.:]+)`).FindStringSubmatch(out.String()); m != nil {
@@ -77,10 +87,27 @@ func TestDemoKeepsServing(t *testing.T) {
 	if url == "" {
 		t.Fatalf("the demo did not get to serving:\n%s\n%s", out.String(), errb.String())
 	}
-	for _, want := range []string{"curl -s -X POST '" + url + "/grantToken'", "scansign app --qr-image qr.png", "Authorization: Bearer TOKEN"} {
+	for _, want := range []string{"curl -s -X POST '" + url + "/grantToken'", "scansign app --qr-image qr.png", "Authorization: Bearer TOKEN",
+		"curl -s -u '" + devSystemAccount + ":" + devSystemSecret + "' '" + url + "/api/v1/pdf/verify'", "--keep keeps them after the demo stops"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the commands to try lack %q", want)
 		}
+	}
+	if !strings.Contains(string(readREADME(t)), "\n### "+readmeSealSection+"\n") {
+		t.Errorf("README has no section %q, which the demo points to", readmeSealSection)
+	}
+	m := regexp.MustCompile(`-F 'pdf=@(\S+)/contract-revoked\.pdf'`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no sealed contract to verify in:\n%s", out.String())
+	}
+	dir := m[1]
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	contract, err := os.ReadFile(filepath.Join(dir, "contract-revoked.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := client.New(url, nil).PDFVerify(ctx, client.Basic(devSystemAccount, devSystemSecret), contract); err != nil || !rep.Valid || len(rep.Signatures) != 1 {
+		t.Errorf("pdf/verify with Basic on the sealed contract: %+v %v", rep, err)
 	}
 	resp, err := http.Get(url + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -98,6 +125,12 @@ func TestDemoKeepsServing(t *testing.T) {
 	}
 	if _, err := http.Get(url + "/healthz"); err == nil {
 		t.Fatal("still serving after stop")
+	}
+	if !strings.Contains(out.String(), "\nkept "+dir+" (store, dev PKI and sealed PDFs)\n") {
+		t.Errorf("no word of the kept directory:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "contract-revoked.pdf")); err != nil {
+		t.Errorf("--keep: %v", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/makiuchi-d/gozxing"
+	zxmulti "github.com/makiuchi-d/gozxing/multi/qrcode"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	qrcode "github.com/skip2/go-qrcode"
 )
@@ -51,35 +52,67 @@ func DecodeQRImage(r io.Reader) (string, error) {
 	return text, nil
 }
 
-// decodeQR tries ZXing three ways, cheapest first, and takes the first
-// that reads. PURE_BARCODE samples a code that fills the image squarely
-// (the relay's /qrcode PNG) and reads every one of those; ZXing's finder
-// search, which a photo or a screenshot needs, misses about one such clean
-// code in 250. A screenshot cropped to the code's edge leaves the finder
-// search no quiet zone, so the last try adds a white margin.
+// decodeQR tries ZXing's readers, cheapest first, and takes the first that
+// reads. PURE_BARCODE samples a code that fills the image squarely (the
+// relay's /qrcode PNG) and reads every one of those. A photo or a
+// screenshot needs a finder-pattern search: the single-code search misses
+// about one code in 250 (it settles on a wrong triple of finder patterns
+// and gets the dimension wrong), where the multiple-code search, which
+// weighs every triple, reads them. A screenshot cropped to the code's edge
+// leaves the search no quiet zone, so the last tries add a white margin.
 func decodeQR(img image.Image) (string, error) {
-	tries := []struct {
-		img   func() image.Image
-		hints map[gozxing.DecodeHintType]any
-	}{
-		{func() image.Image { return img }, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}},
-		{func() image.Image { return img }, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}},
-		{func() image.Image { return withMargin(img) }, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}},
+	pure := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}
+	harder := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	single := func(img image.Image, hints map[gozxing.DecodeHintType]any) (string, error) {
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			return "", err
+		}
+		res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+		if err != nil {
+			return "", err
+		}
+		return res.GetText(), nil
 	}
-	var first error
-	for _, try := range tries {
-		bmp, err := gozxing.NewBinaryBitmapFromImage(try.img())
-		if err == nil {
-			var res *gozxing.Result
-			if res, err = zxqr.NewQRCodeReader().Decode(bmp, try.hints); err == nil {
-				return res.GetText(), nil
+	multiple := func(img image.Image, hints map[gozxing.DecodeHintType]any) (string, error) {
+		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+		if err != nil {
+			return "", err
+		}
+		res, err := zxmulti.NewQRCodeMultiReader().DecodeMultiple(bmp, hints)
+		if err != nil {
+			return "", err
+		}
+		for _, r := range res[1:] {
+			if r.GetText() != res[0].GetText() {
+				return "", errors.New("the image holds more than one QR code")
 			}
 		}
-		if first == nil {
-			first = err
-		}
+		return res[0].GetText(), nil
 	}
-	return "", first
+	var margin image.Image
+	withMarginOnce := func() image.Image {
+		if margin == nil {
+			margin = withMargin(img)
+		}
+		return margin
+	}
+	tries := []func() (string, error){
+		func() (string, error) { return single(img, pure) },
+		func() (string, error) { return single(img, harder) },
+		func() (string, error) { return multiple(img, harder) },
+		func() (string, error) { return single(withMarginOnce(), harder) },
+		func() (string, error) { return multiple(withMarginOnce(), harder) },
+	}
+	var last error
+	for _, try := range tries {
+		text, err := try()
+		if err == nil {
+			return text, nil
+		}
+		last = err
+	}
+	return "", last
 }
 
 // withMargin is img on white with a margin of a tenth of its larger side.

@@ -31,14 +31,11 @@ func laterChanges(r *pdf.Reader, src io.ReaderAt, end int64) (onlySigs bool, cha
 		if s.Offset < end {
 			continue
 		}
-		for _, num := range s.Objects {
-			if _, seen := newest[num]; seen {
-				continue
-			}
-			if gen, inUse, ok := s.Defines(num); ok {
+		s.Each(func(num, gen int, inUse bool) {
+			if _, seen := newest[num]; !seen {
 				newest[num] = def{gen, inUse}
 			}
-		}
+		})
 	}
 	nums := make([]int, 0, len(newest))
 	for n := range newest {

@@ -200,3 +200,41 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestSealOnAnotherObjectStreamPage: a second seal on a page the first
+// revision kept in an object stream (page 2 at index 4 here) rewrites that
+// page; the first signature is still followed only by signatures. Reading
+// a compressed object's index in its stream as its generation made this
+// look like "replaced by a new object" (modified-after-signing).
+func TestSealOnAnotherObjectStreamPage(t *testing.T) {
+	testtool.Need(t, "qpdf")
+	pki := thePKI(t)
+	path := filepath.Join(t.TempDir(), "objstm.pdf")
+	if out, err := run(t, "qpdf", "--object-streams=generate", filepath.Join("..", "testdata", "pdf", "gs-many-pages.pdf"), path); err != nil {
+		t.Fatalf("qpdf: %v\n%s", err, out)
+	}
+	in, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := seal(t, pki, in, "sm2-person", ShapeCMS, Placement{Page: 1, X: 1, Y: 1})
+	d, err := openDocument(bytes.NewReader(doc), int64(len(doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page2, err := d.page(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.r.Offset(page2.ref) >= 0 {
+		t.Fatal("page 2 is not in an object stream: the test proves nothing")
+	}
+	doc, _ = seal(t, pki, doc, "rsa-org", ShapeCMS, Placement{Page: 2, X: 1, Y: 1})
+	rep := verifyPDF(t, pki.verifier, doc, false)
+	if len(rep.Signatures) != 2 || !rep.Valid {
+		t.Fatalf("%d signatures, valid %v", len(rep.Signatures), rep.Valid)
+	}
+	if first := rep.Signatures[0]; !first.Valid || !first.LaterChangesOnlySignatures || len(first.LaterChanges) != 0 {
+		t.Fatalf("the first seal after a seal on page 2: %+v", first)
+	}
+}

@@ -42,6 +42,10 @@ func malformed(err error) error {
 	if errors.Is(err, pdf.ErrNotPDF) {
 		return fail(CodeMalformed, "不是 PDF 文件", "not a PDF file", err)
 	}
+	if errors.Is(err, pdf.ErrTooManyObjects) {
+		return fail(CodeTooLarge, fmt.Sprintf("PDF 对象过多：最多支持 %d 个对象", pdf.DefaultMaxObjectNumbers),
+			fmt.Sprintf("the PDF has too many objects (at most %d): %v", pdf.DefaultMaxObjectNumbers, err), err)
+	}
 	return fail(CodeMalformed, "PDF 文件已损坏或结构无法解析: "+err.Error(), "the PDF is damaged or cannot be parsed: "+err.Error(), err)
 }
 

@@ -167,6 +167,10 @@ func TestHTTPSealFlow(t *testing.T) {
 	}
 }
 
+// tooManyObjects is a small PDF whose table names object 2,000,000, one
+// past the default limit of the object numbers a document may use.
+var tooManyObjects = []byte("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\nxref\n0 2\n0000000000 65535 f \n0000000009 00000 n \n2000000 1\n0000000009 00000 n \ntrailer\n<< /Size 2 /Root 1 0 R >>\nstartxref\n45\n%%EOF\n")
+
 func TestHTTPRefusals(t *testing.T) {
 	pki := thePKI(t)
 	ops := &sealOps{ops: map[string]*sealOp{"at-0": {status: 0}}}
@@ -192,12 +196,17 @@ func TestHTTPRefusals(t *testing.T) {
 		{"guid at status 0", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1"), field("guid", "at-0"), field("digest", "SM3")}, 400, "bad-request"},
 		{"complete unprepared", "/api/v1/pdf/complete", []part{{name: "pdf", file: "a.pdf", data: small}, field("signStr", "AAAA")}, 422, "not-prepared"},
 		{"garbage pdf", "/api/v1/pdf/verify", []part{{name: "pdf", file: "a.pdf", data: []byte("%PDF-1.4 garbage")}}, 422, "malformed"},
+		{"too many objects to verify", "/api/v1/pdf/verify", []part{{name: "pdf", file: "a.pdf", data: tooManyObjects}}, 413, "too-large"},
+		{"too many objects to seal", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: tooManyObjects}, seal, field("page", "1"), field("digest", "SM3")}, 413, "too-large"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			status, out := post(t, srv, c.path, c.parts...)
 			if status != c.status || out["code"] != c.code || out["message"] == "" || out["failMessage"] != out["message"] || out["invokeCode"] != float64(c.status) {
 				t.Fatalf("got %d %v, want %d %s", status, out, c.status, c.code)
+			}
+			if c.parts[0].data != nil && bytes.Equal(c.parts[0].data, tooManyObjects) && out["message"] != "PDF 对象过多：最多支持 2000000 个对象" {
+				t.Fatalf("message %q", out["message"])
 			}
 		})
 	}

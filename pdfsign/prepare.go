@@ -285,8 +285,8 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 		return nil, err
 	}
 	inc, err := u.Serialize(size, needEOL, fileID(doc, size, field, at))
-	if errors.Is(err, pdf.ErrTooLarge) {
-		return nil, fail(CodeMalformed, "PDF 对象编号已用尽，无法追加签章", "the PDF has no object numbers left for a seal", err)
+	if errors.Is(err, pdf.ErrTooManyObjects) {
+		return nil, malformed(err)
 	} else if err != nil {
 		return nil, fail(CodeInternal, "生成增量更新失败", "cannot write the update", err)
 	}

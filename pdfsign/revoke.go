@@ -141,13 +141,13 @@ func revisionStart(doc *document, src io.ReaderAt, s *sigField) (int64, error) {
 	}
 	// The revision starts at or before its first object and its xref.
 	first := xref
-	for _, num := range sec.Objects {
-		if gen, ok := sec.InUse(num); ok {
+	sec.Each(func(num, gen int, inUse bool) {
+		if inUse {
 			if off := doc.r.Offset(pdf.Ref{Num: num, Gen: gen}); off >= 0 && off < first {
 				first = off
 			}
 		}
-	}
+	})
 	// A base we recorded at prepare time is exact; check it fits.
 	if b, ok := s.v[keyBase].(pdf.Integer); ok && int64(b) > 0 && int64(b) <= first && previousEnds(src, int64(b), int64(prev)) {
 		gap := make([]byte, first-int64(b))

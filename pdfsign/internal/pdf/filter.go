@@ -12,7 +12,9 @@ import (
 var ErrTooLarge = errors.New("pdf: decoded data exceeds the limit")
 
 // decode applies the stream's filters to raw, producing at most limit bytes.
-func decode(d Dict, raw []byte, limit int64, resolve func(Object) (Object, error)) ([]byte, error) {
+//
+// Decoded data over limit is refused, or with truncate cut at limit.
+func decode(d Dict, raw []byte, limit int64, truncate bool, resolve func(Object) (Object, error)) ([]byte, error) {
 	fo, err := resolve(d["Filter"])
 	if err != nil {
 		return nil, err
@@ -53,7 +55,7 @@ func decode(d Dict, raw []byte, limit int64, resolve func(Object) (Object, error
 		pd, _ := p.(Dict)
 		switch f {
 		case "FlateDecode", "Fl":
-			data, err = inflate(data, limit)
+			data, err = inflate(data, limit, truncate)
 			if err != nil {
 				return nil, err
 			}
@@ -74,8 +76,9 @@ func decode(d Dict, raw []byte, limit int64, resolve func(Object) (Object, error
 }
 
 // inflate decompresses zlib data. Truncated data keeps what was decoded, as
-// most readers do; anything over limit is refused.
-func inflate(raw []byte, limit int64) ([]byte, error) {
+// most readers do; anything over limit is refused, or with truncate
+// dropped (decompression stops there).
+func inflate(raw []byte, limit int64, truncate bool) ([]byte, error) {
 	zr, err := zlib.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("pdf: flate: %w", err)
@@ -84,7 +87,11 @@ func inflate(raw []byte, limit int64) ([]byte, error) {
 	var out bytes.Buffer
 	n, err := io.Copy(&out, io.LimitReader(zr, limit+1))
 	if n > limit {
-		return nil, ErrTooLarge
+		if !truncate {
+			return nil, ErrTooLarge
+		}
+		out.Truncate(int(limit))
+		err = nil
 	}
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("pdf: flate: %w", err)

@@ -1,10 +1,14 @@
 package pdf
 
 import (
+	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sort"
 	"strconv"
 )
 
@@ -32,16 +36,27 @@ func (k XRefKind) String() string {
 type entryType uint8
 
 const (
-	entryFree entryType = iota
+	entryNone entryType = iota // no entry: the number is not in the table
+	entryFree
 	entryInUse
 	entryCompressed
 )
 
+// xrefEntry is one object's cross-reference entry, 16 bytes: a document
+// with a million objects costs 16 MB here, not the hundreds a map of
+// structs did.
 type xrefEntry struct {
+	off int64  // in use: file offset; compressed: object stream number
+	gen uint32 // in use or free: generation; compressed: index in the stream
 	typ entryType
-	gen int
-	off int64 // in use: file offset; compressed: object stream number
-	idx int   // compressed: index in the object stream
+}
+
+// secEntry is one entry of a section as the section records it: which
+// object, its generation, in use or free.
+type secEntry struct {
+	num   uint32
+	gen   uint16
+	inUse bool
 }
 
 // Section is one cross-reference section with its trailer, newest first in
@@ -50,8 +65,7 @@ type Section struct {
 	Offset  int64
 	Kind    XRefKind
 	Trailer Dict
-	Objects []int // object numbers this section defines (in use or free)
-	inUse   map[int]xrefEntry
+	defs    []secEntry // sorted by object number, one per number
 }
 
 // Limits bound what a hostile file can make the reader do.
@@ -60,15 +74,30 @@ type Limits struct {
 	MaxDecodedBytes int64 // one decoded stream
 	MaxSections     int   // cross-reference sections in the /Prev chain
 	MaxObjects      int   // objects parsed and cached by one Reader
+	// MaxObjectNumbers bounds the object numbers a document may use (they
+	// run from 0): the cross-reference entries cost 16 bytes per number
+	// up to the highest, plus 8 per entry each section lists, and the
+	// sections may list sectionEntriesPerNumber entries per number in all.
+	MaxObjectNumbers int
 }
+
+// DefaultMaxObjectNumbers is the default object count limit: 2,000,000
+// objects, 32 MB of cross-reference entries and 64 MB of section lists at
+// most.
+const DefaultMaxObjectNumbers = 2_000_000
 
 // DefaultLimits suit documents up to several hundred megabytes.
 var DefaultLimits = Limits{
-	MaxObjectBytes:  16 << 20,
-	MaxDecodedBytes: 128 << 20,
-	MaxSections:     4096,
-	MaxObjects:      2_000_000,
+	MaxObjectBytes:   16 << 20,
+	MaxDecodedBytes:  128 << 20,
+	MaxSections:      4096,
+	MaxObjects:       2_000_000,
+	MaxObjectNumbers: DefaultMaxObjectNumbers,
 }
+
+// ErrTooManyObjects is returned (wrapped) for a document using object
+// numbers at or above Limits.MaxObjectNumbers.
+var ErrTooManyObjects = errors.New("pdf: too many objects")
 
 // Reader reads a PDF lazily through an io.ReaderAt: the cross-reference
 // sections at open, objects when asked. It never holds the whole file.
@@ -76,10 +105,11 @@ type Reader struct {
 	ra        io.ReaderAt
 	size      int64
 	lim       Limits
-	entries   map[int]xrefEntry
-	Sections  []Section // newest first
-	Trailer   Dict      // the newest trailer (for a stream, its dictionary)
-	StartXRef int64     // the offset the file's last startxref names
+	entries   []xrefEntry // by object number: the newest definition
+	listed    int         // entries the sections read so far list, in all
+	Sections  []Section   // newest first
+	Trailer   Dict        // the newest trailer (for a stream, its dictionary)
+	StartXRef int64       // the offset the file's last startxref names
 
 	cache   map[Ref]Object
 	parsed  int
@@ -100,7 +130,10 @@ func Open(ra io.ReaderAt, size int64) (*Reader, error) {
 
 // OpenWithLimits is Open with explicit limits.
 func OpenWithLimits(ra io.ReaderAt, size int64, lim Limits) (*Reader, error) {
-	r := &Reader{ra: ra, size: size, lim: lim, entries: map[int]xrefEntry{}, cache: map[Ref]Object{}, objStms: map[int]*objStm{}}
+	if lim.MaxObjectNumbers <= 0 || lim.MaxObjectNumbers > maxObjectNumber+1 {
+		lim.MaxObjectNumbers = maxObjectNumber + 1
+	}
+	r := &Reader{ra: ra, size: size, lim: lim, cache: map[Ref]Object{}, objStms: map[int]*objStm{}}
 	head := make([]byte, min64(size, 1024))
 	if _, err := ra.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("pdf: read header: %w", err)
@@ -139,12 +172,7 @@ func (r *Reader) NextObjectNumber() int {
 			n = int(v)
 		}
 	}
-	for num := range r.entries {
-		if num+1 > n {
-			n = num + 1
-		}
-	}
-	return n
+	return max(n, len(r.entries))
 }
 
 func min64(a, b int64) int64 {
@@ -217,8 +245,15 @@ func (r *Reader) readChain(off int64) error {
 			return err
 		}
 		if v, ok := sec.Trailer["Size"]; ok {
-			if n, ok := v.(Integer); !ok || n < 0 || n > maxObjectNumber+1 {
+			n, ok := v.(Integer)
+			if !ok || n < 0 {
 				return fmt.Errorf("%w: trailer /Size %v is not a valid object count", ErrNoXRef, v)
+			}
+			// A /Size over the limit costs nothing here, but an update
+			// would number its objects from it, and the result could not
+			// be read back.
+			if n > Integer(r.lim.MaxObjectNumbers) {
+				return fmt.Errorf("%w: trailer /Size %d, the limit is %d objects", ErrTooManyObjects, n, r.lim.MaxObjectNumbers)
 			}
 		}
 		if first {
@@ -241,7 +276,7 @@ func (r *Reader) readChain(off int64) error {
 // readSection reads one section and merges its entries under the newer
 // ones already known (the newest definition of an object wins).
 func (r *Reader) readSection(off int64) (Section, error) {
-	sec := Section{Offset: off, inUse: map[int]xrefEntry{}}
+	sec := Section{Offset: off}
 	var isTable bool
 	err := r.parseAt(off, 16, func(p *parser) error {
 		p.skipSpace()
@@ -251,209 +286,397 @@ func (r *Reader) readSection(off int64) (Section, error) {
 	if err != nil {
 		return sec, err
 	}
+	b := &sectionBuilder{r: r}
 	if !isTable {
 		sec.Kind = XRefStream
-		entries, trailer, err := r.readXRefStream(off)
+		trailer, err := r.readXRefStream(off, b)
 		if err != nil {
 			return sec, err
 		}
 		sec.Trailer = trailer
-		r.merge(&sec, entries)
+		b.finish(&sec)
 		return sec, nil
 	}
 	sec.Kind = XRefTable
-	var entries []numEntry
-	err = r.parseAt(off, r.lim.MaxObjectBytes*4, func(p *parser) error {
-		entries = entries[:0]
-		var err error
-		entries, sec.Trailer, err = parseTable(p)
-		return err
-	})
-	if err != nil {
-		return sec, fmt.Errorf("%w: table at %d: %v", ErrNoXRef, off, err)
-	}
 	// Hybrid file: in-use table entries first, then the stream's, then the
 	// table's free entries (which hide compressed objects from old readers).
-	var free []numEntry
-	var used []numEntry
-	for _, e := range entries {
-		if e.typ == entryFree {
-			free = append(free, e)
-		} else {
-			used = append(used, e)
+	if sec.Trailer, err = r.readTable(off, b); err != nil {
+		if errors.Is(err, ErrTooManyObjects) {
+			return sec, err
 		}
+		return sec, fmt.Errorf("%w: table at %d: %v", ErrNoXRef, off, err)
 	}
-	r.merge(&sec, used)
 	if x, ok := sec.Trailer["XRefStm"].(Integer); ok {
 		sec.Kind = XRefHybrid
-		se, _, err := r.readXRefStream(int64(x))
-		if err != nil {
+		if _, err := r.readXRefStream(int64(x), b); err != nil {
 			return sec, fmt.Errorf("hybrid /XRefStm: %w", err)
 		}
-		r.merge(&sec, se)
 	}
-	r.merge(&sec, free)
+	b.finish(&sec)
 	return sec, nil
+}
+
+// sectionBuilder records a section's entries as they are read: straight
+// into the reader's entries, where the newest definition wins (an entry is
+// written only where there is none yet: sections are read newest first,
+// and within one the first entry for a number counts), and into the
+// section's own list. A table's free entries rank below the section's
+// other entries, a hybrid's stream included, so they wait for finish.
+type sectionBuilder struct {
+	r    *Reader
+	defs []secEntry
+	free []numEntry
+}
+
+// numEntry is an entry with its object number.
+type numEntry struct {
+	num uint32
+	xrefEntry
+}
+
+// validRange reports whether a subsection of count objects from start
+// stays within the object numbers PDF allows (without overflowing).
+func validRange(start, count int64) bool {
+	return start >= 0 && count >= 0 && start <= maxObjectNumber+1 && count <= maxObjectNumber+1-start
+}
+
+// sectionEntriesPerNumber bounds the entries all sections list together,
+// per object number allowed: a number is listed once per section that
+// names it, and a document rarely names its objects in more than two or
+// three (linearized, hybrid, rewritten), but a file of many compressed
+// sections, each listing every number, would cost 8 bytes per entry per
+// section.
+const sectionEntriesPerNumber = 4
+
+// room refuses n more section entries past the budget, before they are
+// read.
+func (b *sectionBuilder) room(n int) error {
+	budget := sectionEntriesPerNumber * b.r.lim.MaxObjectNumbers
+	if have := b.r.listed + len(b.defs) + len(b.free); n > budget-have {
+		return fmt.Errorf("%w: the cross-reference sections list over %d entries in all, the limit is %d", ErrTooManyObjects, have+n, budget)
+	}
+	return nil
+}
+
+// checkLimit refuses object numbers at or over the limit: n is one past
+// the highest number used.
+func (b *sectionBuilder) checkLimit(n int) error {
+	if n > b.r.lim.MaxObjectNumbers {
+		return fmt.Errorf("%w: object number %d, the limit is %d objects", ErrTooManyObjects, n-1, b.r.lim.MaxObjectNumbers)
+	}
+	return nil
+}
+
+// reserve makes room in the reader's entries for object numbers below n,
+// refusing numbers over the limit before anything is allocated.
+func (b *sectionBuilder) reserve(n int) error {
+	if err := b.checkLimit(n); err != nil {
+		return err
+	}
+	if n > len(b.r.entries) {
+		b.r.entries = slices.Grow(b.r.entries, n-len(b.r.entries))[:n]
+	}
+	return nil
+}
+
+// add records an entry now (num must be reserved).
+func (b *sectionBuilder) add(num int, e xrefEntry) {
+	if b.r.entries[num].typ == entryNone {
+		b.r.entries[num] = e
+	}
+	gen := e.gen
+	if e.typ == entryCompressed {
+		gen = 0 // the field holds the index in the object stream
+	}
+	b.defs = append(b.defs, secEntry{num: uint32(num), gen: uint16(gen), inUse: e.typ != entryFree})
+}
+
+// addLast records a table's free entry after everything else.
+func (b *sectionBuilder) addLast(num int, e xrefEntry) {
+	b.free = append(b.free, numEntry{uint32(num), e})
+}
+
+// finish records the waiting entries and gives the section its list,
+// sorted by number with the first entry of each number kept.
+func (b *sectionBuilder) finish(sec *Section) {
+	for _, e := range b.free {
+		b.add(int(e.num), e.xrefEntry)
+	}
+	byNum := func(a, b secEntry) int { return cmp.Compare(a.num, b.num) }
+	if !slices.IsSortedFunc(b.defs, byNum) {
+		slices.SortStableFunc(b.defs, byNum) // stable: the first entry stays first
+	}
+	sameNum := func(a, b secEntry) bool { return a.num == b.num }
+	sec.defs = slices.Clip(slices.CompactFunc(b.defs, sameNum)) // keeps the first of each run
+	b.r.listed += len(sec.defs)
 }
 
 // InUse reports whether the section defines object num as in use (directly
 // or in an object stream), with its generation.
 func (s Section) InUse(num int) (gen int, ok bool) {
-	e, found := s.inUse[num]
-	if !found || e.typ == entryFree {
-		return 0, false
-	}
-	return e.gen, true
+	gen, inUse, found := s.Defines(num)
+	return gen, found && inUse
 }
 
 // Defines reports whether the section has an entry for object num, and
 // whether that entry is in use (directly or in an object stream) or frees
 // the object, with its generation.
 func (s Section) Defines(num int) (gen int, inUse, ok bool) {
-	e, found := s.inUse[num]
-	if !found {
+	i := sort.Search(len(s.defs), func(i int) bool { return int(s.defs[i].num) >= num })
+	if i == len(s.defs) || int(s.defs[i].num) != num {
 		return 0, false, false
 	}
-	return e.gen, e.typ != entryFree, true
+	return int(s.defs[i].gen), s.defs[i].inUse, true
+}
+
+// Len is the number of objects the section defines (in use or free).
+func (s Section) Len() int { return len(s.defs) }
+
+// Each calls f for every object the section defines, in number order.
+func (s Section) Each(f func(num, gen int, inUse bool)) {
+	for _, d := range s.defs {
+		f(int(d.num), int(d.gen), d.inUse)
+	}
 }
 
 // Generation returns the generation of object num's newest definition and
 // whether it is in use.
 func (r *Reader) Generation(num int) (gen int, inUse bool) {
-	e, ok := r.entries[num]
-	if !ok || e.typ == entryFree {
-		return 0, false
+	switch e := r.entry(num); e.typ {
+	case entryInUse:
+		return int(e.gen), true
+	case entryCompressed:
+		return 0, true // e.gen is the index in the object stream
 	}
-	return e.gen, true
+	return 0, false
 }
 
-type numEntry struct {
-	num int
-	xrefEntry
+// entry is object num's newest entry (typ entryNone when there is none).
+func (r *Reader) entry(num int) xrefEntry {
+	if num < 0 || num >= len(r.entries) {
+		return xrefEntry{}
+	}
+	return r.entries[num]
 }
 
-func (r *Reader) merge(sec *Section, es []numEntry) {
-	for _, e := range es {
-		if _, known := sec.inUse[e.num]; known {
-			continue
-		}
-		sec.inUse[e.num] = e.xrefEntry
-		sec.Objects = append(sec.Objects, e.num)
-		if _, ok := r.entries[e.num]; !ok {
-			r.entries[e.num] = e.xrefEntry
-		}
+// readTable reads a classic "xref" table at off, streaming (a table of a
+// million objects is 20 MB of text), and returns its trailer.
+func (r *Reader) readTable(off int64, b *sectionBuilder) (Dict, error) {
+	t := newTokenReader(io.NewSectionReader(r.ra, off, r.size-off))
+	if tok, err := t.next(); err != nil || string(tok) != "xref" {
+		return nil, fmt.Errorf("%w: expected xref", ErrSyntax)
 	}
-}
-
-// parseTable reads "xref" subsections and the trailer dictionary.
-func parseTable(p *parser) ([]numEntry, Dict, error) {
-	if err := p.expectKeyword("xref"); err != nil {
-		return nil, nil, err
-	}
-	var out []numEntry
 	for {
-		p.skipSpace()
-		save := p.pos
-		t := p.token()
-		if string(t) == "trailer" {
+		tok, err := t.next()
+		if err != nil {
+			return nil, fmt.Errorf("%w: table ends before its trailer", ErrSyntax)
+		}
+		if string(tok) == "trailer" {
 			break
 		}
-		if len(t) == 0 {
-			return nil, nil, p.short()
+		start, err1 := strconv.Atoi(string(tok))
+		tok, err = t.next()
+		count, err2 := strconv.Atoi(string(tok))
+		if err != nil || err1 != nil || err2 != nil || !validRange(int64(start), int64(count)) {
+			return nil, fmt.Errorf("%w: bad subsection header at %d", ErrSyntax, off+t.pos)
 		}
-		start, err := strconv.Atoi(string(t))
-		if err != nil {
-			p.pos = save
-			return nil, nil, p.errorf("expected a subsection or trailer")
+		if count == 0 {
+			continue
 		}
-		p.skipSpace()
-		count, err := strconv.Atoi(string(p.token()))
-		if err != nil || start < 0 || count < 0 || start+count > maxObjectNumber+1 {
-			return nil, nil, p.errorf("bad subsection header")
+		// Checked against the limits before any entry is stored.
+		if err := b.room(count); err != nil {
+			return nil, err
+		}
+		if err := b.reserve(start + count); err != nil {
+			return nil, err
 		}
 		for i := 0; i < count; i++ {
-			p.skipSpace()
-			o := p.token()
-			p.skipSpace()
-			g := p.token()
-			p.skipSpace()
-			k := p.token()
-			if p.pos >= len(p.b) && !p.eof {
-				return nil, nil, errNeedMore
+			o, e1 := t.next()
+			offset, e2 := strconv.ParseInt(string(o), 10, 64)
+			g, e3 := t.next()
+			gen, e4 := strconv.Atoi(string(g))
+			k, e5 := t.next()
+			if e1 != nil || e2 != nil || e3 != nil || e4 != nil || e5 != nil || gen < 0 || (string(k) != "n" && string(k) != "f") {
+				return nil, fmt.Errorf("%w: bad entry for object %d", ErrSyntax, start+i)
 			}
-			off, err1 := strconv.ParseInt(string(o), 10, 64)
-			gen, err2 := strconv.Atoi(string(g))
-			if err1 != nil || err2 != nil || (string(k) != "n" && string(k) != "f") {
-				return nil, nil, p.errorf("bad entry for object %d", start+i)
-			}
-			e := numEntry{num: start + i, xrefEntry: xrefEntry{typ: entryFree, gen: gen, off: off}}
+			e := xrefEntry{typ: entryInUse, gen: clampGen(int64(gen)), off: offset}
 			if string(k) == "n" {
-				e.typ = entryInUse
+				b.add(start+i, e)
+			} else {
+				e.typ = entryFree
+				b.addLast(start+i, e)
 			}
-			out = append(out, e)
 		}
 	}
-	o, err := p.object(0)
-	if err != nil {
-		return nil, nil, err
-	}
-	d, ok := o.(Dict)
-	if !ok {
-		return nil, nil, p.errorf("trailer is not a dictionary")
-	}
-	return out, d, nil
+	var trailer Dict
+	err := r.parseAt(off+t.pos, r.lim.MaxObjectBytes, func(p *parser) error {
+		o, err := p.object(0)
+		if err != nil {
+			return err
+		}
+		d, ok := o.(Dict)
+		if !ok {
+			return p.errorf("trailer is not a dictionary")
+		}
+		trailer = d
+		return nil
+	})
+	return trailer, err
 }
 
-// readXRefStream reads a cross-reference stream object at off.
-func (r *Reader) readXRefStream(off int64) ([]numEntry, Dict, error) {
+// maxGen is the highest generation number the standard allows.
+const maxGen = 65535
+
+// clampGen keeps a generation within what the standard allows: a file
+// claiming more (some damaged ones do) is read as at the maximum, the same
+// for both cross-reference kinds, rather than refused whole.
+func clampGen(g int64) uint32 { return uint32(min(max(g, 0), maxGen)) }
+
+// tokenReader splits a stream of bytes into tokens as the parser does: at
+// white space and before delimiters, skipping comments, counting what it
+// has consumed (a delimiter or white space ending a token is left unread,
+// so "trailer<<" leaves the dictionary at pos).
+type tokenReader struct {
+	br  *bufio.Reader
+	pos int64
+	tok []byte
+}
+
+func newTokenReader(r io.Reader) *tokenReader {
+	return &tokenReader{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// maxTableToken is longer than any number or keyword a table holds.
+const maxTableToken = 32
+
+// next returns the next token (valid until the next call). A delimiter
+// where a token should start is returned alone, for the caller to refuse;
+// tokens longer than maxTableToken are an error.
+func (t *tokenReader) next() ([]byte, error) {
+	t.tok = t.tok[:0]
+	for {
+		c, err := t.br.ReadByte()
+		if err != nil {
+			if len(t.tok) > 0 && errors.Is(err, io.EOF) {
+				return t.tok, nil
+			}
+			return nil, err
+		}
+		if len(t.tok) > 0 && (isWhite(c) || isDelimiter(c)) {
+			_ = t.br.UnreadByte() // cannot fail right after ReadByte
+			return t.tok, nil
+		}
+		t.pos++
+		switch {
+		case isWhite(c):
+			continue
+		case c == '%':
+			if err := t.skipComment(); err != nil {
+				return nil, err
+			}
+			continue
+		case isDelimiter(c):
+			return append(t.tok, c), nil
+		}
+		if len(t.tok) >= maxTableToken {
+			return nil, fmt.Errorf("%w: token too long", ErrSyntax)
+		}
+		t.tok = append(t.tok, c)
+	}
+}
+
+// skipComment consumes a comment up to, not including, its end of line.
+func (t *tokenReader) skipComment() error {
+	for {
+		c, err := t.br.ReadByte()
+		if err != nil {
+			return err
+		}
+		if c == '\n' || c == '\r' {
+			_ = t.br.UnreadByte()
+			return nil
+		}
+		t.pos++
+	}
+}
+
+// readXRefStream reads a cross-reference stream object at off into b and
+// returns its dictionary.
+func (r *Reader) readXRefStream(off int64, b *sectionBuilder) (Dict, error) {
 	_, o, err := r.readIndirect(off)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: at %d: %v", ErrNoXRef, off, err)
+		return nil, fmt.Errorf("%w: at %d: %v", ErrNoXRef, off, err)
 	}
 	s, ok := o.(*Stream)
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: object at %d is not a cross-reference stream", ErrNoXRef, off)
+		return nil, fmt.Errorf("%w: object at %d is not a cross-reference stream", ErrNoXRef, off)
 	}
 	if t, _ := s.Dict.Name("Type"); t != "XRef" {
-		return nil, nil, fmt.Errorf("%w: stream at %d is /Type /%s, not /XRef", ErrNoXRef, off, t)
-	}
-	data, err := r.StreamData(s)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: cross-reference stream at %d: %v", ErrNoXRef, off, err)
+		return nil, fmt.Errorf("%w: stream at %d is /Type /%s, not /XRef", ErrNoXRef, off, t)
 	}
 	wa, ok := s.Dict["W"].(Array)
 	if !ok || len(wa) != 3 {
-		return nil, nil, fmt.Errorf("%w: /W missing", ErrNoXRef)
+		return nil, fmt.Errorf("%w: /W missing", ErrNoXRef)
 	}
 	var w [3]int
 	for i := range w {
 		v, ok := wa[i].(Integer)
 		if !ok || v < 0 || v > 8 {
-			return nil, nil, fmt.Errorf("%w: bad /W", ErrNoXRef)
+			return nil, fmt.Errorf("%w: bad /W", ErrNoXRef)
 		}
 		w[i] = int(v)
+	}
+	rowLen := w[0] + w[1] + w[2]
+	if rowLen == 0 {
+		return nil, fmt.Errorf("%w: /W is all zero", ErrNoXRef)
 	}
 	size, _ := s.Dict["Size"].(Integer)
 	index := Array{Integer(0), size}
 	if ia, ok := s.Dict["Index"].(Array); ok {
 		index = ia
 	}
-	rowLen := w[0] + w[1] + w[2]
-	if rowLen == 0 {
-		return nil, nil, fmt.Errorf("%w: /W is all zero", ErrNoXRef)
-	}
-	var out []numEntry
-	pos := 0
+	// The subsections are checked, against the limit too, before the
+	// stream is decoded or anything is stored.
+	type subsection struct{ start, count int }
+	subs := make([]subsection, 0, len(index)/2)
+	declared := 0
 	for i := 0; i+1 < len(index); i += 2 {
 		start, ok1 := index[i].(Integer)
 		count, ok2 := index[i+1].(Integer)
-		if !ok1 || !ok2 || start < 0 || count < 0 || start+count > maxObjectNumber+1 {
-			return nil, nil, fmt.Errorf("%w: bad /Index", ErrNoXRef)
+		if !ok1 || !ok2 || !validRange(int64(start), int64(count)) {
+			return nil, fmt.Errorf("%w: bad /Index", ErrNoXRef)
 		}
-		for j := 0; j < int(count); j++ {
-			if pos+rowLen > len(data) {
-				return out, s.Dict, nil // short stream: keep what is there
+		if count > 0 {
+			if err := b.checkLimit(int(start + count)); err != nil {
+				return nil, err
 			}
+		}
+		subs = append(subs, subsection{int(start), int(count)})
+		if err := b.room(declared + int(count)); err != nil {
+			return nil, err
+		}
+		declared += int(count)
+	}
+	// Rows past those declared are never read: decoding stops after them
+	// (with room for a PNG predictor's filter bytes, one per row of
+	// /Columns, at least 1, bytes), so a small compressed stream cannot
+	// make every section inflate the most any stream may.
+	data, err := r.streamPrefix(s, int64(declared)*int64(2*rowLen)+64)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cross-reference stream at %d: %v", ErrNoXRef, off, err)
+	}
+	pos := 0
+	for _, sub := range subs {
+		start, count := sub.start, sub.count
+		// A short stream: keep what is there.
+		rows := min(count, (len(data)-pos)/rowLen)
+		if rows > 0 {
+			if err := b.reserve(start + rows); err != nil {
+				return nil, err
+			}
+			b.defs = slices.Grow(b.defs, rows)
+		}
+		for j := 0; j < rows; j++ {
 			f := func(k int) int64 {
 				var v int64
 				base := pos
@@ -469,28 +692,23 @@ func (r *Reader) readXRefStream(off int64) ([]numEntry, Dict, error) {
 			if w[0] > 0 {
 				typ = f(0)
 			}
-			e := numEntry{num: int(start) + j}
+			var e xrefEntry
 			switch typ {
 			case 0:
-				e.typ = entryFree
-				e.gen = int(f(2))
+				e = xrefEntry{typ: entryFree, gen: clampGen(f(2))}
 			case 1:
-				e.typ = entryInUse
-				e.off = f(1)
-				e.gen = int(f(2))
+				e = xrefEntry{typ: entryInUse, off: f(1), gen: clampGen(f(2))}
 			case 2:
-				e.typ = entryCompressed
-				e.off = f(1)
-				e.idx = int(f(2))
+				e = xrefEntry{typ: entryCompressed, off: f(1), gen: uint32(min(max(f(2), 0), 1<<31))}
 			default:
 				pos += rowLen
 				continue // unknown types are treated as null references
 			}
-			out = append(out, e)
+			b.add(start+j, e) // a stream's free entries do not wait
 			pos += rowLen
 		}
 	}
-	return out, s.Dict, nil
+	return s.Dict, nil
 }
 
 // readIndirect parses "N G obj ... endobj" at off. Stream data is not read.
@@ -611,14 +829,14 @@ func (r *Reader) Object(ref Ref) (Object, error) {
 	if r.depth > 32 {
 		return nil, fmt.Errorf("%w: references nest too deeply", ErrSyntax)
 	}
-	e, ok := r.entries[ref.Num]
-	if !ok || e.typ == entryFree {
+	e := r.entry(ref.Num)
+	if e.typ == entryNone || e.typ == entryFree {
 		return Null{}, nil
 	}
 	var o Object
 	switch e.typ {
 	case entryInUse:
-		if e.gen != ref.Gen {
+		if int(e.gen) != ref.Gen {
 			return Null{}, nil
 		}
 		if e.off <= 0 || e.off >= r.size {
@@ -761,13 +979,29 @@ func (r *Reader) StreamData(s *Stream) ([]byte, error) {
 			return nil, fmt.Errorf("pdf: read stream: %w", err)
 		}
 	}
-	return decode(s.Dict, raw, r.lim.MaxDecodedBytes, r.Resolve)
+	return decode(s.Dict, raw, r.lim.MaxDecodedBytes, false, r.Resolve)
+}
+
+// streamPrefix is StreamData when only the first n decoded bytes are
+// wanted: Flate stops after them and the rest is dropped, not refused.
+func (r *Reader) streamPrefix(s *Stream, n int64) ([]byte, error) {
+	raw := s.Data
+	if raw == nil {
+		if s.dataLen > r.lim.MaxDecodedBytes {
+			return nil, ErrTooLarge
+		}
+		raw = make([]byte, s.dataLen)
+		if _, err := r.ra.ReadAt(raw, s.dataOff); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("pdf: read stream: %w", err)
+		}
+	}
+	return decode(s.Dict, raw, min(n, r.lim.MaxDecodedBytes), true, r.Resolve)
 }
 
 // Offset returns the file offset of an uncompressed object, or -1.
 func (r *Reader) Offset(ref Ref) int64 {
-	e, ok := r.entries[ref.Num]
-	if !ok || e.typ != entryInUse {
+	e := r.entry(ref.Num)
+	if e.typ != entryInUse {
 		return -1
 	}
 	return e.off

@@ -59,8 +59,11 @@ type Serialized struct {
 // file's length). needEOL adds a line break first when the original does not
 // end with one. id is the new second element of the trailer's /ID.
 func (u *Update) Serialize(base int64, needEOL bool, id []byte) (*Serialized, error) {
-	if u.next+1 > maxObjectNumber {
-		return nil, fmt.Errorf("%w: no object numbers left for an update", ErrTooLarge)
+	// The update's numbers (a cross-reference stream takes one more) must
+	// stay within the reader's limit, which a reopened result meets, and
+	// so within PDF's own maximum, which the limit never exceeds.
+	if size := u.next + 1; size > u.r.lim.MaxObjectNumbers {
+		return nil, fmt.Errorf("%w: the update would use object number %d, the limit is %d objects", ErrTooManyObjects, size-1, u.r.lim.MaxObjectNumbers)
 	}
 	s := &serializer{}
 	if needEOL {

@@ -27,15 +27,17 @@ type PDFPrepareRequest struct {
 	PDF []byte
 	// SealImg is the seal image as base64 (getSealImg's img).
 	SealImg string
-	Page    int
+	Page    int // from 1; 0 leaves it to the server, whose default is 1
 	// X, Y: centimetres from the page's top-left corner as the reader sees
 	// it; Width, Height: zero takes SignWidth/SignHeight.
 	X, Y, Width, Height   float64
 	SignWidth, SignHeight string // cm, as getSealImg gives them
 	SignName              string
 	Shape                 string // "cms" (default) or "p7hash"
-	// Cert is the signer's certificate; Digest ("SM3", "SHA-256") the
-	// digest when Cert is not given. The cms shape needs one of them.
+	// Cert is the signer's certificate (PEM), required for the cms shape:
+	// its signed attributes name it (signing-certificate-v2, PAdES-B-B);
+	// a trading system has it from the login. Digest ("SM3", "SHA-256")
+	// overrides the digest Cert implies; p7hash without Cert takes SM3.
 	Cert, Digest     string
 	Reason, Location string
 	// GUID, when set, is the seal operation prepare stores the hash into
@@ -58,7 +60,11 @@ type PDFPrepared struct {
 
 // PDFPrepare calls POST /api/v1/pdf/prepare.
 func (c *Client) PDFPrepare(ctx context.Context, auth Credentials, req PDFPrepareRequest) (*PDFPrepared, error) {
-	fields := []field{{"page", strconv.Itoa(req.Page)}, {"x", num(req.X)}, {"y", num(req.Y)},
+	page := ""
+	if req.Page != 0 {
+		page = strconv.Itoa(req.Page)
+	}
+	fields := []field{{"page", page}, {"x", num(req.X)}, {"y", num(req.Y)},
 		{"sealImg", req.SealImg}, {"signWidth", req.SignWidth}, {"signHeight", req.SignHeight}, {"signName", req.SignName},
 		{"shape", req.Shape}, {"cert", req.Cert}, {"digest", req.Digest}, {"reason", req.Reason}, {"location", req.Location}, {"guid", req.GUID}}
 	if req.Width > 0 {

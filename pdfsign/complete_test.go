@@ -182,9 +182,11 @@ func TestCompleteRefuses(t *testing.T) {
 func TestCompletePlaceholderTooSmall(t *testing.T) {
 	pki := thePKI(t)
 	id, _ := pki.identity(t, "rsa-person")
-	// Prepare without telling the signer, with the smallest room allowed.
+	// Prepare with the smallest room allowed: the signer and two CA
+	// certificates of the assumed size.
 	in := corpus(t, "gs-basic.pdf")
-	prepared, p := prepareFile(t, in, PrepareRequest{Seal: SealImage{Image: redSeal(t)}, Placement: Placement{Page: 1, X: 1, Y: 1, Width: 3, Height: 3}, Digest: SHA256, PlaceholderSize: estimateCMSSize(nil) + assumedChainBytes})
+	prepared, p := prepareFile(t, in, PrepareRequest{Seal: SealImage{Image: redSeal(t)}, Placement: Placement{Page: 1, X: 1, Y: 1, Width: 3, Height: 3},
+		Signer: id.Certificate, PlaceholderSize: estimateCMSSize(rawCerts([]*smx509.Certificate{id.Certificate})) + caAllowance*assumedCAs})
 	// Every certificate of the dev PKI rides along: more than the room.
 	var all []*smx509.Certificate
 	for _, l := range pki.m.Leaves {

@@ -35,6 +35,10 @@ type Error struct {
 	Message string // Chinese
 	English string
 	Err     error // the underlying cause, if any
+	// Status, when set, is the HTTP status the API answers instead of the
+	// one Code implies: a refusal passed on from the seal operation (the
+	// relay's invokeCode is an HTTP status, its code then the relay's).
+	Status int
 }
 
 func (e *Error) Error() string {

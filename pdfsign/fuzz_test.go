@@ -46,7 +46,7 @@ func FuzzPrepare(f *testing.F) {
 		var out bytes.Buffer
 		p, err := Prepare(ctx, bytes.NewReader(in), int64(len(in)), PrepareRequest{
 			Seal: SealImage{Image: seal}, Placement: Placement{Page: 1, X: 0.1, Y: 0.1, Width: 1, Height: 1},
-			Digest: SM3, SigningTime: time.Unix(1_800_000_000, 0),
+			Shape: ShapeP7Hash, SigningTime: time.Unix(1_800_000_000, 0),
 		}, &out)
 		if err != nil {
 			var e *Error

@@ -67,10 +67,18 @@ const DefaultMaxPDFBytes = 100 << 20
 
 // Limits on the other parts of a request.
 const (
-	maxSealBytes  = 8 << 20 // a seal image
-	maxFieldBytes = 2 << 20 // a text field (certificates, signatures)
-	maxParts      = 64
+	maxSealBytes   = 8 << 20 // a seal image
+	maxFieldBytes  = 2 << 20 // one text field (certificates, signatures, sealImg)
+	maxFieldsBytes = 8 << 20 // all text fields together, held in memory
+	maxParts       = 64
 )
+
+// maxBodyBytes bounds a whole request: the PDF, as base64 text with line
+// breaks when it comes that way, the seal image, the text fields, and
+// room for the multipart headers.
+func maxBodyBytes(maxPDF int64) int64 {
+	return maxPDF/3*4 + maxPDF/16 + 4 + maxSealBytes + maxFieldsBytes + 1<<20
+}
 
 // NewHandler returns the seal-control API: POST /api/v1/pdf/prepare,
 // /complete, /verify, /seals and /revoke, each taking multipart/form-data
@@ -217,6 +225,9 @@ func (a *api) answerError(w http.ResponseWriter, r *http.Request, err error) {
 		a.opts.Logger.ErrorContext(r.Context(), "pdf api failed", "path", r.URL.Path, "err", err)
 		status = http.StatusInternalServerError
 	}
+	if e.Status >= 400 && e.Status <= 599 {
+		status = e.Status
+	}
 	writeError(w, status, string(e.Code), e.Message, e.English)
 }
 
@@ -242,12 +253,13 @@ func (a *api) parse(w http.ResponseWriter, r *http.Request) (*form, error) {
 	if err != nil || mt != "multipart/form-data" {
 		return nil, fail(CodeBadRequest, "请求须为 multipart/form-data，PDF 文件放在字段 pdf", "send multipart/form-data with the PDF in the part \"pdf\"", err)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxPDFBytes+maxSealBytes+8*maxFieldBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes(a.opts.MaxPDFBytes))
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, fail(CodeBadRequest, "multipart 请求无法解析", "the multipart body cannot be read", err)
 	}
 	f := &form{fields: map[string]string{}}
+	fieldsLeft := int64(maxFieldsBytes)
 	for n := 0; ; n++ {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -270,15 +282,28 @@ func (a *api) parse(w http.ResponseWriter, r *http.Request) (*form, error) {
 			}
 		case "seal", "sealImage":
 			b, err := readLimited(part, maxSealBytes)
+			if errors.Is(err, errTooLarge) {
+				return f, fail(CodeTooLarge, fmt.Sprintf("签章图片（字段 %s）超过 %d MiB 的限制", name, maxSealBytes>>20),
+					fmt.Sprintf("the seal image (part %q) is over the %d MiB limit", name, maxSealBytes>>20), err)
+			}
 			if err != nil {
 				return f, a.readError(err)
 			}
 			f.seal = b
 		default:
-			b, err := readLimited(part, maxFieldBytes)
+			b, err := readLimited(part, min(maxFieldBytes, fieldsLeft))
+			if errors.Is(err, errTooLarge) {
+				if fieldsLeft < maxFieldBytes {
+					return f, fail(CodeTooLarge, fmt.Sprintf("表单字段合计超过 %d MiB 的限制（PDF 请放在字段 pdf，签章图片放在字段 seal）", maxFieldsBytes>>20),
+						fmt.Sprintf("the text fields are over %d MiB together (the PDF goes in the part \"pdf\", the seal image in \"seal\")", maxFieldsBytes>>20), err)
+				}
+				return f, fail(CodeTooLarge, fmt.Sprintf("字段 %s 超过 %d MiB 的限制", name, maxFieldBytes>>20),
+					fmt.Sprintf("the field %q is over the %d MiB limit", name, maxFieldBytes>>20), err)
+			}
 			if err != nil {
 				return f, a.readError(err)
 			}
+			fieldsLeft -= int64(len(b))
 			f.fields[name] = string(b)
 		}
 	}
@@ -387,7 +412,8 @@ func (a *api) tempOut() (*os.File, func(), error) {
 	return out, func() { out.Close(); os.Remove(out.Name()) }, nil
 }
 
-// PrepareResponse is the answer of /api/v1/pdf/prepare (plus "pdf").
+// PrepareResponse is the answer of /api/v1/pdf/prepare (plus "pdf"), and
+// what pdf prepare --json prints.
 type PrepareResponse struct {
 	FieldName       string   `json:"fieldName"`
 	Shape           Shape    `json:"shape"`
@@ -399,6 +425,23 @@ type PrepareResponse struct {
 	PlaceholderSize int      `json:"placeholderSize"`
 	SigningTime     string   `json:"signingTime"`
 	GUID            string   `json:"guid,omitempty"` // the operation that received the hash
+}
+
+// Response is p as the API answers it. ToSign is what the app receives at
+// status 4, as text: for cms the signed attributes in base64 (the app
+// signs the decoded bytes), for p7hash the hash's hex text itself (the app
+// signs that text).
+func (p *Prepared) Response() PrepareResponse {
+	r := PrepareResponse{
+		FieldName: p.FieldName, Shape: p.Shape, DigestAlgorithm: string(p.DigestAlgorithm), Hash: p.DigestHex(),
+		ToSign: p.DigestHex(), ByteRange: p.ByteRange, PlaceholderSize: p.PlaceholderSize,
+		SigningTime: p.SigningTime.Format(time.RFC3339),
+	}
+	if p.Shape == ShapeCMS {
+		r.SignedAttrs = base64.StdEncoding.EncodeToString(p.SignedAttributes)
+		r.ToSign = r.SignedAttrs
+	}
+	return r
 }
 
 func (a *api) prepare(ctx context.Context, w http.ResponseWriter, f *form) error {
@@ -435,11 +478,13 @@ func (a *api) prepare(ctx context.Context, w http.ResponseWriter, f *form) error
 			return err
 		}
 	}
-	page, err := f.number("page")
-	if err != nil {
-		return err
+	// page defaults to 1, as in the CLI.
+	req.Placement.Page = 1
+	if v := f.get("page"); v != "" {
+		if req.Placement.Page, err = strconv.Atoi(v); err != nil {
+			return fail(CodeBadRequest, "参数 page 须为页码（从 1 开始的整数）", "page must be a page number (an integer from 1)", err)
+		}
 	}
-	req.Placement.Page = int(page)
 	if ph, err := f.number("placeholderSize"); err != nil {
 		return err
 	} else {
@@ -467,21 +512,13 @@ func (a *api) prepare(ctx context.Context, w http.ResponseWriter, f *form) error
 	if err != nil {
 		return err
 	}
-	resp := PrepareResponse{
-		FieldName: p.FieldName, Shape: p.Shape, DigestAlgorithm: string(p.DigestAlgorithm), Hash: p.DigestHex(),
-		ToSign: p.DigestHex(), ByteRange: p.ByteRange, PlaceholderSize: p.PlaceholderSize,
-		SigningTime: p.SigningTime.Format(time.RFC3339),
-	}
-	if p.Shape == ShapeCMS {
-		resp.SignedAttrs = base64.StdEncoding.EncodeToString(p.SignedAttributes)
-		resp.ToSign = resp.SignedAttrs
-	}
+	resp := p.Response()
 	if guid != "" {
 		err := a.opts.Sink.SetSealHash(ctx, SealHash{GUID: guid, Shape: p.Shape, DigestAlgorithm: p.DigestAlgorithm, Hash: resp.Hash, ToSign: resp.ToSign})
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
-				return err
+				return err // the sink's reason and status (the relay's)
 			}
 			return fail(CodeBadRequest, "无法把 hash 写入签章操作 "+guid+"："+err.Error(), "cannot store the hash into operation "+guid+": "+err.Error(), err)
 		}

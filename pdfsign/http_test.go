@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -37,7 +38,9 @@ func (s *sealOps) SetSealHash(_ context.Context, h SealHash) error {
 		return fmt.Errorf("unknown guid %s", h.GUID)
 	}
 	if op.status != 5 {
-		return fmt.Errorf("operation %s is at status %d, not 5", h.GUID, op.status)
+		// As the relay's sink answers it: its invokeCode as the status.
+		return &Error{Code: "conflict", Status: http.StatusConflict, Message: fmt.Sprintf("签章操作 %s 不能存入 hash：状态为 %d", h.GUID, op.status),
+			English: fmt.Sprintf("operation %s is at status %d, not 5", h.GUID, op.status)}
 	}
 	op.status, op.message = 4, h.ToSign
 	return nil
@@ -125,9 +128,14 @@ func TestHTTPSealFlow(t *testing.T) {
 	// The PDF may also be sent as base64 text.
 	code, prep2 := post(t, srv, "/api/v1/pdf/prepare",
 		field("pdf", base64.StdEncoding.EncodeToString(once)), field("sealImg", base64.StdEncoding.EncodeToString(redSeal(t))),
-		field("page", "1"), field("x", "8"), field("y", "3"), field("width", "4"), field("shape", "p7hash"), field("digest", "SM3"))
+		field("x", "8"), field("y", "3"), field("width", "4"), field("shape", "p7hash"), field("digest", "SM3")) // page: 1 by default
 	if code != 200 {
 		t.Fatalf("prepare 2: %d %v", code, prep2)
+	}
+	// toSign is what the app gets at status 4: the signed attributes
+	// (base64) for cms, the hash's hex text for p7hash.
+	if prep["toSign"] != prep["signedAttributes"] || prep2["toSign"] != prep2["hash"] || prep2["signedAttributes"] != nil {
+		t.Fatalf("toSign: cms %v, p7hash %v", prep["toSign"], prep2["toSign"])
 	}
 	p7, err := sign.PKCS7([]byte(prep2["hash"].(string)), id.Signer, id.Certificate, sign.Options{})
 	if err != nil {
@@ -143,7 +151,7 @@ func TestHTTPSealFlow(t *testing.T) {
 
 	code, ver := post(t, srv, "/api/v1/pdf/verify", part{name: "pdf", file: "t.pdf", data: twice}, field("extractSeals", "true"))
 	sigs, _ := ver["signatures"].([]any)
-	if code != 200 || ver["valid"] != true || len(sigs) != 2 || sigs[0].(map[string]any)["sealImage"] == nil {
+	if code != 200 || ver["valid"] != true || len(sigs) != 2 || sigs[0].(map[string]any)["sealImage"] == nil || sigs[1].(map[string]any)["page"] != float64(1) {
 		t.Fatalf("verify: %d %v", code, ver)
 	}
 	code, seals := post(t, srv, "/api/v1/pdf/seals", part{name: "pdf", file: "t.pdf", data: twice})
@@ -188,16 +196,30 @@ func TestHTTPRefusals(t *testing.T) {
 		{"no pdf", "/api/v1/pdf/prepare", []part{seal, field("page", "1")}, 400, "bad-request"},
 		{"too large", "/api/v1/pdf/verify", []part{{name: "pdf", file: "big.pdf", data: corpus(t, "gs-many-pages.pdf")}}, 413, "too-large"},
 		{"encrypted", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "e.pdf", data: corpus(t, "qpdf-encrypted.pdf")}, seal, field("page", "1")}, 422, "encrypted"},
-		{"bad page", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "9"), field("digest", "SM3")}, 422, "page-out-of-range"},
-		{"not a number", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1"), field("x", "left"), field("digest", "SM3")}, 400, "bad-request"},
-		{"cms without cert or digest", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1")}, 400, "bad-request"},
+		{"bad page", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "9"), field("shape", "p7hash")}, 422, "page-out-of-range"},
+		{"not a number", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1"), field("x", "left"), field("shape", "p7hash")}, 400, "bad-request"},
+		{"cms without cert", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1")}, 400, "bad-request"},
+		{"cms with a digest but no cert", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1"), field("digest", "SM3")}, 400, "bad-request"},
 		{"no seal", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, field("page", "1")}, 400, "bad-request"},
-		{"unknown guid", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1"), field("guid", "nope"), field("digest", "SM3")}, 400, "bad-request"},
-		{"guid at status 0", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1"), field("guid", "at-0"), field("digest", "SM3")}, 400, "bad-request"},
+		{"unknown guid", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1"), field("guid", "nope"), field("shape", "p7hash")}, 400, "bad-request"},
+		{"guid at status 0", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1"), field("guid", "at-0"), field("shape", "p7hash")}, 409, "conflict"},
 		{"complete unprepared", "/api/v1/pdf/complete", []part{{name: "pdf", file: "a.pdf", data: small}, field("signStr", "AAAA")}, 422, "not-prepared"},
 		{"garbage pdf", "/api/v1/pdf/verify", []part{{name: "pdf", file: "a.pdf", data: []byte("%PDF-1.4 garbage")}}, 422, "malformed"},
 		{"too many objects to verify", "/api/v1/pdf/verify", []part{{name: "pdf", file: "a.pdf", data: tooManyObjects}}, 413, "too-large"},
-		{"too many objects to seal", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: tooManyObjects}, seal, field("page", "1"), field("digest", "SM3")}, 413, "too-large"},
+		{"too many objects to seal", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: tooManyObjects}, seal, field("page", "1"), field("shape", "p7hash")}, 413, "too-large"},
+		{"page not a whole number", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, seal, field("page", "1.5"), field("shape", "p7hash")}, 400, "bad-request"},
+		{"one field over 2 MiB", "/api/v1/pdf/verify", []part{{name: "pdf", file: "a.pdf", data: small}, field("cert", strings.Repeat("A", 2<<20+1))}, 413, "too-large"},
+		{"fields over 8 MiB together", "/api/v1/pdf/verify", append([]part{{name: "pdf", file: "a.pdf", data: small}},
+			field("a", strings.Repeat("A", 2<<20)), field("b", strings.Repeat("B", 2<<20)), field("c", strings.Repeat("C", 2<<20)),
+			field("d", strings.Repeat("D", 2<<20)), field("e", "E")), 413, "too-large"},
+		{"seal over 8 MiB", "/api/v1/pdf/prepare", []part{{name: "pdf", file: "a.pdf", data: small}, {name: "seal", file: "s.png", data: make([]byte, 8<<20+1)}}, 413, "too-large"},
+	}
+	wantMessage := map[string]string{
+		"too many objects to verify": "PDF 对象过多：最多支持 2000000 个对象",
+		"too many objects to seal":   "PDF 对象过多：最多支持 2000000 个对象",
+		"one field over 2 MiB":       "字段 cert 超过 2 MiB 的限制",
+		"fields over 8 MiB together": "表单字段合计超过 8 MiB 的限制（PDF 请放在字段 pdf，签章图片放在字段 seal）",
+		"seal over 8 MiB":            "签章图片（字段 seal）超过 8 MiB 的限制",
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,8 +227,8 @@ func TestHTTPRefusals(t *testing.T) {
 			if status != c.status || out["code"] != c.code || out["message"] == "" || out["failMessage"] != out["message"] || out["invokeCode"] != float64(c.status) {
 				t.Fatalf("got %d %v, want %d %s", status, out, c.status, c.code)
 			}
-			if c.parts[0].data != nil && bytes.Equal(c.parts[0].data, tooManyObjects) && out["message"] != "PDF 对象过多：最多支持 2000000 个对象" {
-				t.Fatalf("message %q", out["message"])
+			if want, ok := wantMessage[c.name]; ok && out["message"] != want {
+				t.Fatalf("message %q, want %q", out["message"], want)
 			}
 		})
 	}

@@ -23,10 +23,12 @@ import (
 type Shape string
 
 const (
-	// ShapeCMS: the signer signs the DER signed attributes prepare returns
-	// (or answers with its own detached CMS over the digest); complete
-	// embeds a standard detached CMS SignedData. /SubFilter
-	// /adbe.pkcs7.detached — what pdfsig, Acrobat and other validators check.
+	// ShapeCMS: prepare, given the signer's certificate, returns the DER
+	// signed attributes (with signing-certificate-v2 naming it) and the
+	// signer signs them (or answers with its own detached CMS over the
+	// digest); complete embeds a standard detached CMS SignedData, a
+	// PAdES-B-B signature. /SubFilter /adbe.pkcs7.detached — what pdfsig,
+	// Acrobat and other validators check.
 	ShapeCMS Shape = "cms"
 	// ShapeP7Hash: the signer returns a PKCS#7 SignedData with the digest
 	// itself attached as content (hex text or raw bytes), as the guide's
@@ -75,11 +77,12 @@ type PrepareRequest struct {
 	Placement Placement
 	Shape     Shape // default ShapeCMS
 	// Digest defaults to the signer's key's (SM2 → SM3, RSA → SHA-256);
-	// without Signer, the cms shape needs it and p7hash takes SM3.
+	// p7hash without Signer takes SM3.
 	Digest DigestAlgorithm
-	// Signer is the signer's certificate when known in advance: it sizes the
-	// placeholder, picks the digest and goes into signing-certificate-v2
-	// (PAdES-B-B); Chain are its CA certificates, for sizing only.
+	// Signer is the signer's certificate, required for ShapeCMS (it goes
+	// into signing-certificate-v2: PAdES-B-B), optional for ShapeP7Hash: it
+	// sizes the placeholder and picks the digest. Chain are its CA
+	// certificates, for sizing only.
 	Signer *smx509.Certificate
 	Chain  []*smx509.Certificate
 	// Verifier, when given, builds the signer's chain from its trust store
@@ -153,6 +156,15 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 	if shape != ShapeCMS && shape != ShapeP7Hash {
 		return nil, fail(CodeBadRequest, "不支持的签名形式 "+string(shape), "unknown signature shape "+string(shape), nil)
 	}
+	if shape == ShapeCMS && req.Signer == nil {
+		// The signed attributes are signed as they are: without the
+		// certificate they can hold no signing-certificate-v2, and the
+		// result would not be the PAdES-B-B signature this shape promises
+		// (nor could the digest be chosen for the app's key).
+		return nil, fail(CodeBadRequest,
+			"cms 形式须给出签章证书（cert）：签名属性须含签章证书的 signing-certificate-v2（PAdES-B-B）；没有证书时请用 p7hash 形式",
+			"the cms shape needs the signer's certificate (cert): the signed attributes must name it in signing-certificate-v2 (PAdES-B-B); without it use the p7hash shape", nil)
+	}
 	alg := req.Digest
 	switch {
 	case alg != "":
@@ -160,13 +172,6 @@ func Prepare(ctx context.Context, src io.ReaderAt, size int64, req PrepareReques
 		if alg, err = digestForCert(req.Signer); err != nil {
 			return nil, err
 		}
-	case shape == ShapeCMS:
-		// The signer signs the signed attributes with the digest named in
-		// them: a guess wrong for its key (SM3 for an RSA app) would only
-		// show at complete, as a bad signature after the app has signed.
-		return nil, fail(CodeBadRequest,
-			"cms 形式须给出签章证书（cert）或摘要算法（digest：SM2 证书用 SM3，RSA 证书用 SHA-256）",
-			"the cms shape needs the signer's certificate (cert) or a digest algorithm (digest: SM3 for SM2 certificates, SHA-256 for RSA)", nil)
 	default:
 		// p7hash: the app signs the hash's hex text with a digest of its
 		// own choosing, so the hash's algorithm fits any key.

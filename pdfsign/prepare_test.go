@@ -60,7 +60,7 @@ func TestPrepareKeepsOriginalAndPassesQPDF(t *testing.T) {
 			out, p := prepareFile(t, in, PrepareRequest{
 				Seal:      SealImage{Image: quadrantSeal(t), Width: 4, Height: 4},
 				Placement: Placement{Page: 1, X: 2, Y: 3},
-				Digest:    SM3,
+				Shape:     ShapeP7Hash, // placement only: no signer needed
 			})
 			if !bytes.Equal(out[:len(in)], in) {
 				t.Fatal("the original bytes changed")
@@ -88,7 +88,7 @@ func TestPrepareKeepsOriginalAndPassesQPDF(t *testing.T) {
 func TestPrepareXRefFlavour(t *testing.T) {
 	for name, wantStream := range map[string]bool{"gs-basic.pdf": false, "qpdf-xref-stream.pdf": true, "qpdf-linearized-objstm.pdf": true} {
 		in := corpus(t, name)
-		out, _ := prepareFile(t, in, PrepareRequest{Seal: SealImage{Image: quadrantSeal(t)}, Placement: Placement{Page: 1, X: 1, Y: 1, Width: 3, Height: 3}, Digest: SM3})
+		out, _ := prepareFile(t, in, PrepareRequest{Seal: SealImage{Image: quadrantSeal(t)}, Placement: Placement{Page: 1, X: 1, Y: 1, Width: 3, Height: 3}, Shape: ShapeP7Hash})
 		tail := out[len(in):]
 		hasTable := bytes.Contains(tail, []byte("\nxref\n"))
 		hasStream := bytes.Contains(tail, []byte("/Type /XRef"))
@@ -117,7 +117,7 @@ func TestSealLandsWhereAsked(t *testing.T) {
 			out, _ := prepareFile(t, corpus(t, c.file), PrepareRequest{
 				Seal:      SealImage{Image: quadrantSeal(t)},
 				Placement: Placement{Page: c.page, X: x, Y: y, Width: w, Height: h},
-				Digest:    SM3,
+				Shape:     ShapeP7Hash,
 			})
 			img := render(t, writeTemp(t, "out.pdf", out), c.page)
 			got := redBounds(img)
@@ -151,19 +151,20 @@ func TestPrepareRefuses(t *testing.T) {
 		req  PrepareRequest
 		code Code
 	}{
-		{name: "encrypted", file: "qpdf-encrypted.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Digest: SM3}, code: CodeEncrypted},
-		{name: "truncated", file: "broken-truncated.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Digest: SM3}, code: CodeMalformed},
-		{name: "no startxref", file: "broken-no-startxref.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Digest: SM3}, code: CodeMalformed},
-		{name: "not a pdf", file: "broken-not-pdf.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Digest: SM3}, code: CodeMalformed},
-		{name: "empty", in: []byte{}, req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Digest: SM3}, code: CodeMalformed},
-		{name: "page 0", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 0}, Digest: SM3}, code: CodePageOutOfRange},
-		{name: "page 3 of 2", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 3}, Digest: SM3}, code: CodePageOutOfRange},
-		{name: "off the page", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1, X: 19, Y: 1}, Digest: SM3}, code: CodeBadPlacement},
-		{name: "negative", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1, X: -1, Y: 1}, Digest: SM3}, code: CodeBadPlacement},
-		{name: "bad image", file: "gs-basic.pdf", req: PrepareRequest{Seal: SealImage{Image: []byte("GIF89a")}, Placement: Placement{Page: 1}, Digest: SM3}, code: CodeBadImage},
-		{name: "small placeholder", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Digest: SM3, PlaceholderSize: 1000}, code: CodePlaceholderTooSmall},
-		{name: "cms without certificate or digest", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}}, code: CodeBadRequest},
-		{name: "field taken", file: "poppler-signed.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Digest: SM3, FieldName: "Signature1"}, code: CodeFieldExists},
+		{name: "encrypted", file: "qpdf-encrypted.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Shape: ShapeP7Hash}, code: CodeEncrypted},
+		{name: "truncated", file: "broken-truncated.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Shape: ShapeP7Hash}, code: CodeMalformed},
+		{name: "no startxref", file: "broken-no-startxref.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Shape: ShapeP7Hash}, code: CodeMalformed},
+		{name: "not a pdf", file: "broken-not-pdf.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Shape: ShapeP7Hash}, code: CodeMalformed},
+		{name: "empty", in: []byte{}, req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Shape: ShapeP7Hash}, code: CodeMalformed},
+		{name: "page 0", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 0}, Shape: ShapeP7Hash}, code: CodePageOutOfRange},
+		{name: "page 3 of 2", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 3}, Shape: ShapeP7Hash}, code: CodePageOutOfRange},
+		{name: "off the page", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1, X: 19, Y: 1}, Shape: ShapeP7Hash}, code: CodeBadPlacement},
+		{name: "negative", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1, X: -1, Y: 1}, Shape: ShapeP7Hash}, code: CodeBadPlacement},
+		{name: "bad image", file: "gs-basic.pdf", req: PrepareRequest{Seal: SealImage{Image: []byte("GIF89a")}, Placement: Placement{Page: 1}, Shape: ShapeP7Hash}, code: CodeBadImage},
+		{name: "small placeholder", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Shape: ShapeP7Hash, PlaceholderSize: 1000}, code: CodePlaceholderTooSmall},
+		{name: "cms without a certificate", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}}, code: CodeBadRequest},
+		{name: "cms with a digest but no certificate", file: "gs-basic.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Digest: SHA256}, code: CodeBadRequest},
+		{name: "field taken", file: "poppler-signed.pdf", req: PrepareRequest{Seal: seal, Placement: Placement{Page: 1}, Shape: ShapeP7Hash, FieldName: "Signature1"}, code: CodeFieldExists},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -222,9 +223,10 @@ func TestJPEGSeal(t *testing.T) {
 }
 
 // TestPrepareDigestChoice: the digest comes from the request, else from the
-// signer's certificate; the cms shape without either is refused at
-// prepare, with the reason, instead of guessing SM3 and failing an RSA
-// app's signature at complete. p7hash fits any key, so it takes SM3.
+// signer's certificate. The cms shape needs the certificate, digest or no
+// digest: the signed attributes the app signs must carry its
+// signing-certificate-v2 (PAdES-B-B), and its key decides the digest.
+// p7hash fits any key, so without a certificate it takes SM3.
 func TestPrepareDigestChoice(t *testing.T) {
 	in := corpus(t, "gs-basic.pdf")
 	seal := SealImage{Image: quadrantSeal(t), Width: 4, Height: 4}
@@ -237,22 +239,32 @@ func TestPrepareDigestChoice(t *testing.T) {
 	}{
 		{"RSA signer", PrepareRequest{Signer: rsa}, SHA256},
 		{"SM2 signer", PrepareRequest{Signer: sm2}, SM3},
-		{"digest asked", PrepareRequest{Digest: SHA256}, SHA256},
 		{"digest asked beats the signer's", PrepareRequest{Signer: sm2, Digest: SHA256}, SHA256},
+		{"p7hash, digest asked", PrepareRequest{Shape: ShapeP7Hash, Digest: SHA256}, SHA256},
 		{"p7hash without either", PrepareRequest{Shape: ShapeP7Hash}, SM3},
+		{"p7hash, RSA signer", PrepareRequest{Shape: ShapeP7Hash, Signer: rsa}, SHA256},
 	} {
 		c.req.Seal, c.req.Placement = seal, at
-		if _, p := prepareFile(t, in, c.req); p.DigestAlgorithm != c.want {
+		_, p := prepareFile(t, in, c.req)
+		if p.DigestAlgorithm != c.want {
 			t.Errorf("%s: %s, want %s", c.name, p.DigestAlgorithm, c.want)
 		}
+		// The cms shape's attributes name the signer.
+		if p.Shape == ShapeCMS {
+			if _, ess, err := parseAttrs(p.SignedAttributes); err != nil || ess == nil {
+				t.Errorf("%s: no signing-certificate-v2 in the signed attributes (%v)", c.name, err)
+			}
+		}
 	}
-	var out bytes.Buffer
-	_, err := Prepare(context.Background(), bytes.NewReader(in), int64(len(in)), PrepareRequest{Seal: seal, Placement: at, Shape: ShapeCMS}, &out)
-	var e *Error
-	if !errors.As(err, &e) || e.Code != CodeBadRequest || !strings.Contains(e.Message, "证书") || !strings.Contains(e.English, "certificate") || !strings.Contains(e.English, "digest") {
-		t.Fatalf("cms without certificate or digest: %v", err)
-	}
-	if out.Len() != 0 {
-		t.Fatal("a refused prepare wrote output")
+	for _, digest := range []DigestAlgorithm{"", SM3, SHA256} {
+		var out bytes.Buffer
+		_, err := Prepare(context.Background(), bytes.NewReader(in), int64(len(in)), PrepareRequest{Seal: seal, Placement: at, Shape: ShapeCMS, Digest: digest}, &out)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeBadRequest || !strings.Contains(e.Message, "签章证书") || !strings.Contains(e.Message, "p7hash") || !strings.Contains(e.English, "signing-certificate-v2") {
+			t.Fatalf("cms without a certificate, digest %q: %v", digest, err)
+		}
+		if out.Len() != 0 {
+			t.Fatal("a refused prepare wrote output")
+		}
 	}
 }

@@ -35,8 +35,11 @@ type SealHashExt struct {
 }
 
 // SetSealHash implements pdfsign.OperationHashSink. Refusals come back as
-// *pdfsign.Error carrying the relay's Chinese reason, so prepare answers
-// it as is (HTTP 400, or 500 for our own failures) and the operation is
+// *pdfsign.Error carrying the relay's Chinese reason, its invokeCode as
+// the HTTP status and its REST code (401 unauthorized for another
+// operation's token, 403, 404, 409 conflict for a wrong status, 410
+// expired, 500 for our own failures, …), as the relay's own /api/v1
+// routes answer them, so prepare answers it as is; the operation is
 // unchanged.
 func (k *PDFHashSink) SetSealHash(ctx context.Context, h pdfsign.SealHash) error {
 	p, ok := PrincipalFrom(ctx)
@@ -70,8 +73,13 @@ func asPDFError(guid string, err error) error {
 	if code == CodeInternal {
 		return &pdfsign.Error{Code: pdfsign.CodeInternal, Message: msg, English: "storing the hash into the seal operation failed", Err: err}
 	}
+	status := code
+	if code < 400 || code > 599 {
+		status = CodeBadRequest // not an HTTP status (none is, today): a refusal all the same
+	}
 	return &pdfsign.Error{
-		Code:    pdfsign.CodeBadRequest,
+		Code:    pdfsign.Code(RESTCode(code)),
+		Status:  status,
 		Message: fmt.Sprintf("%s不能存入 hash：%s", op, msg),
 		English: fmt.Sprintf("the seal operation %s refused the hash (relay invokeCode %d)", guid, code),
 		Err:     err,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scansign/scansign/pdfsign"
 )
@@ -36,22 +37,23 @@ func TestPDFHashSink(t *testing.T) {
 	other, otherTok, _ := e.sealOp("acme", sealedSerial)
 	atTwo := e.stored(other)
 	for _, tc := range []struct {
-		name string
-		ctx  context.Context
-		hash pdfsign.SealHash
-		code pdfsign.Code
-		msg  string
+		name   string
+		ctx    context.Context
+		hash   pdfsign.SealHash
+		code   pdfsign.Code
+		status int // the HTTP status prepare answers: the relay's invokeCode
+		msg    string
 	}{
-		{"no token in the context", ctx, sh(guid), pdfsign.CodeInternal, "服务内部错误，请稍后重试"},
-		{"not a guid", as(sysTok), sh("op-1"), pdfsign.CodeBadRequest, "签章操作不能存入 hash：guid 格式不正确"},
-		{"another operation's token", as(otherTok), sh(guid), pdfsign.CodeBadRequest, "签章操作 " + guid + " 不能存入 hash：" + msgTokenOtherOp},
-		{"the app's token", as(appTok), sh(guid), pdfsign.CodeBadRequest, "签章操作 " + guid + " 不能存入 hash：APP（app）账号不能把签章操作的状态从 5 签章控件获取证书信息成功 变为 4 二次放入签章hash"},
-		{"seals not fetched yet (status 2)", as(otherTok), sh(other), pdfsign.CodeBadRequest, "签章操作 " + other + " 不能存入 hash：签章操作的状态不能从 2 已确认 变为 4 二次放入签章hash"},
+		{"no token in the context", ctx, sh(guid), pdfsign.CodeInternal, 0, "服务内部错误，请稍后重试"},
+		{"not a guid", as(sysTok), sh("op-1"), "bad-request", 400, "签章操作不能存入 hash：guid 格式不正确"},
+		{"another operation's token", as(otherTok), sh(guid), "unauthorized", 401, "签章操作 " + guid + " 不能存入 hash：" + msgTokenOtherOp},
+		{"the app's token", as(appTok), sh(guid), "forbidden", 403, "签章操作 " + guid + " 不能存入 hash：APP（app）账号不能把签章操作的状态从 5 签章控件获取证书信息成功 变为 4 二次放入签章hash"},
+		{"seals not fetched yet (status 2)", as(otherTok), sh(other), "conflict", 409, "签章操作 " + other + " 不能存入 hash：签章操作的状态不能从 2 已确认 变为 4 二次放入签章hash"},
 	} {
 		before := e.stored(guid)
 		err := sink.SetSealHash(tc.ctx, tc.hash)
 		var pe *pdfsign.Error
-		if !errors.As(err, &pe) || pe.Code != tc.code || pe.Message != tc.msg {
+		if !errors.As(err, &pe) || pe.Code != tc.code || pe.Status != tc.status || pe.Message != tc.msg {
 			t.Errorf("%s: %v (%+v)", tc.name, err, pe)
 		}
 		if e.stored(guid).Version != before.Version {
@@ -76,7 +78,16 @@ func TestPDFHashSink(t *testing.T) {
 		t.Fatalf("the app's poll: %+v %v", r, err)
 	}
 	// A second prepare on the same operation is refused: the hash is in.
-	if err := sink.SetSealHash(as(sysTok), sh(guid)); err == nil || e.stored(guid).Version != op.Version {
+	var pe *pdfsign.Error
+	if err := sink.SetSealHash(as(sysTok), sh(guid)); !errors.As(err, &pe) || pe.Status != 409 || e.stored(guid).Version != op.Version {
 		t.Fatalf("second prepare: %v", err)
+	}
+	// An operation past its five minutes: 410, as the relay answers it.
+	late, lateTok, _ := e.sealOp("acme", sealedSerial)
+	e.getSealImg(late, lateTok)
+	lateCtx := as(lateTok)
+	e.clock.Advance(DefaultOperationTTL + time.Second)
+	if err := sink.SetSealHash(lateCtx, sh(late)); !errors.As(err, &pe) || pe.Status != 410 || pe.Code != "expired" || pe.Message != "签章操作 "+late+" 不能存入 hash："+msgExpired {
+		t.Fatalf("expired operation: %v (%+v)", err, pe)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +26,7 @@ import (
 func runPDF(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
 		fmt.Fprintln(stderr, `usage: scansign pdf <command> [flags]
-  prepare  --in F --out G --seal IMG --page N --x CM --y CM [--width CM --height CM] [--cert PEM] [--trust DIR] [--shape cms|p7hash] [--digest SM3|SHA-256] [--placeholder BYTES] [--attrs-out FILE] [--json]
+  prepare  --in F --out G --seal IMG --page N --x CM --y CM [--width CM --height CM] --cert PEM (cms; optional for p7hash) [--trust DIR] [--shape cms|p7hash] [--digest SM3|SHA-256] [--placeholder BYTES] [--attrs-out FILE] [--json]
   complete --in G --out H --sig FILE [--cert PEM] [--attrs FILE] --trust DIR [--json]
   verify   --in F --trust DIR [--json] [--extract-seals DIR] [--at RFC3339]   (exit 0 all valid, 1 any invalid, 2 error)
   seals    --in F --trust DIR [--json]                                        (each seal's hash, for 撤章)
@@ -135,7 +134,7 @@ func addPlacementFlags(fs *flag.FlagSet) placementFlags {
 		sealWidth:   fs.Float64("seal-width", 0, "the seal's own width in cm (signWidth)"),
 		sealHeight:  fs.Float64("seal-height", 0, "the seal's own height in cm (signHeight)"),
 		shape:       fs.String("shape", "cms", "cms (standard detached CMS, /adbe.pkcs7.detached) or p7hash (PKCS#7 over the hash, as the guide's apps)"),
-		digest:      fs.String("digest", "", "SM3 or SHA-256 (default from --cert: SM2 → SM3, RSA → SHA-256; the cms shape without --cert needs it; p7hash takes SM3)"),
+		digest:      fs.String("digest", "", "SM3 or SHA-256 (default from --cert: SM2 → SM3, RSA → SHA-256; p7hash without --cert takes SM3)"),
 		field:       fs.String("field", "", "signature field name (default Seal1, Seal2, …)"),
 		reason:      fs.String("reason", "", "reason for signing"),
 		location:    fs.String("location", "", "location"),
@@ -190,7 +189,7 @@ func runPDFPrepare(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	in := fs.String("in", "", "PDF to seal")
 	out := fs.String("out", "", "prepared PDF to write")
-	certFile := fs.String("cert", "", "signer certificate (and chain), PEM/DER: sizes the placeholder, picks the digest, goes into signing-certificate-v2")
+	certFile := fs.String("cert", "", "signer certificate (and chain), PEM/DER; required for the cms shape, whose signed attributes name it (signing-certificate-v2, PAdES-B-B); sizes the placeholder, picks the digest")
 	attrsOut := fs.String("attrs-out", "", "write the DER signed attributes (what a raw signature must cover) to this file")
 	trust := fs.String("trust", "", "trust directory complete will use: the placeholder is sized for the chain built from it (optional; without it each CA certificate not in --cert counts 2 KiB)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -233,21 +232,16 @@ func runPDFPrepare(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return pdfFailure(stderr, "prepare", err)
 		}
 	}
-	res := map[string]any{
-		"fieldName": p.FieldName, "shape": p.Shape, "digestAlgorithm": p.DigestAlgorithm, "hash": p.DigestHex(),
-		"toSign": base64.StdEncoding.EncodeToString(p.ToSign()), "byteRange": p.ByteRange, "placeholderSize": p.PlaceholderSize,
-	}
-	if p.SignedAttributes != nil {
-		res["signedAttributes"] = base64.StdEncoding.EncodeToString(p.SignedAttributes)
-	}
+	// The fields the HTTP API answers, toSign as the app receives it.
+	res := p.Response()
 	if *asJSON {
 		return printJSON(stdout, stderr, res)
 	}
 	fmt.Fprintf(stdout, "prepared %s: field %s, shape %s, %s digest\nhash: %s\n", *out, p.FieldName, p.Shape, p.DigestAlgorithm, p.DigestHex())
 	if p.Shape == pdfsign.ShapeCMS {
-		fmt.Fprintf(stdout, "sign the signed attributes (base64 DER):\n%s\n", res["signedAttributes"])
+		fmt.Fprintf(stdout, "toSign: the signed attributes (base64 DER), to sign raw:\n%s\n", res.ToSign)
 	} else {
-		fmt.Fprintln(stdout, "sign the hash above as text (PKCS#7 with the content attached)")
+		fmt.Fprintln(stdout, "toSign: the hash above, as text (PKCS#7 with the content attached)")
 	}
 	return exitOK
 }

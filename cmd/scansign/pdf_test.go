@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -299,5 +300,43 @@ func TestPDFPreparePlaceholderCountsTheChain(t *testing.T) {
 	}
 	if code, out, _ := vrun("pdf", "verify", "--in", signed, "--trust", m.TrustDir); code != exitOK {
 		t.Fatalf("verify: %d %s", code, out)
+	}
+}
+
+// TestPDFPrepareToSign: pdf prepare --json answers the HTTP API's fields,
+// toSign as the app receives it — the signed attributes in base64 for cms
+// (the bytes --attrs-out wrote), the hash's hex text for p7hash — and the
+// cms shape without --cert is refused, --digest or not: its signed
+// attributes must name the certificate (signing-certificate-v2).
+func TestPDFPrepareToSign(t *testing.T) {
+	m := testpki.Manifest(t)
+	dir := t.TempDir()
+	sm2, _ := m.Leaf("sm2-org")
+	prepare := func(extra ...string) (int, map[string]any, string) {
+		args := append([]string{"pdf", "prepare", "--in", corpusPDF("gs-basic.pdf"), "--out", filepath.Join(dir, "p.pdf"),
+			"--seal", sealPNG(t), "--page", "1", "--x", "1", "--y", "1", "--width", "3", "--height", "3", "--json"}, extra...)
+		code, out, errs := vrun(args...)
+		var res map[string]any
+		if code == exitOK {
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
+				t.Fatalf("%v: %v\n%s", extra, err, out)
+			}
+		}
+		return code, res, errs
+	}
+	attrs := filepath.Join(dir, "attrs.der")
+	code, cms, errs := prepare("--cert", sm2.CertPath, "--attrs-out", attrs)
+	der, _ := os.ReadFile(attrs)
+	if code != exitOK || cms["shape"] != "cms" || cms["toSign"] != base64.StdEncoding.EncodeToString(der) || cms["signedAttributes"] != cms["toSign"] || cms["signingTime"] == nil {
+		t.Fatalf("cms: %d %v %s", code, cms, errs)
+	}
+	code, p7, errs := prepare("--shape", "p7hash")
+	if code != exitOK || p7["shape"] != "p7hash" || p7["toSign"] != p7["hash"] || p7["signedAttributes"] != nil || len(p7["hash"].(string)) != 64 {
+		t.Fatalf("p7hash: %d %v %s", code, p7, errs)
+	}
+	for _, extra := range [][]string{nil, {"--digest", "SM3"}} {
+		if code, _, errs := prepare(extra...); code != exitUsage || !strings.Contains(errs, "signing-certificate-v2") || !strings.Contains(errs, "p7hash") {
+			t.Errorf("cms without --cert %v: exit %d %s", extra, code, errs)
+		}
 	}
 }

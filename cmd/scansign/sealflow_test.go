@@ -195,7 +195,7 @@ func (s *sealSetup) sealWithApp(t *testing.T, leaf *devpki.Leaf, shape string, c
 	}
 	// The account's Basic credentials reach no operation: prepare refuses
 	// to store the hash with them, and the operation stays at 5.
-	if _, err := c.PDFPrepare(ctx, systemBasic, req); client.Code(err) != 400 || !strings.Contains(err.Error(), "账号密码只能调用不涉及具体操作的接口") {
+	if _, err := c.PDFPrepare(ctx, systemBasic, req); client.Code(err) != 401 || !strings.Contains(err.Error(), "账号密码只能调用不涉及具体操作的接口") {
 		t.Fatalf("prepare with the guid and Basic credentials: %v", err)
 	}
 	if r, err := c.GetCaMessageResult(ctx, tok, guid); err != nil || r.Status != 5 {

@@ -7,6 +7,7 @@
 //   java Interop verify JOBS.tsv                name, sig, content|-, ca-cert: prints "name<TAB>VALID" or "name<TAB>INVALID: why"
 //   java Interop decrypt JOBS.tsv               name, envelope, key.pem: prints "name<TAB>OK<TAB>hex(plaintext)" or "name<TAB>ERROR: why"
 //   java Interop rawverify JOBS.tsv             name, sig (DER or r||s), message, cert: raw SM2 with the default user ID
+//   java Interop sign JOBS.tsv                  name, content, key.pem, chain.pem, out: a detached SM2/SM3 CMS over the content, standard OIDs: prints "name<TAB>OK"
 //   java Interop tamper IN OUT | flip IN OUT     make the tampered-content / flipped-signature fixtures
 //
 // Notes (see shared INTEROP-NOTES): BouncyCastle writes SM2 SignedData with
@@ -69,7 +70,7 @@ public class Interop {
     public static void main(String[] args) throws Exception {
         Security.addProvider(new BouncyCastleProvider());
         if (args.length < 2) {
-            System.err.println("usage: Interop generate PKI OUT | verify JOBS | decrypt JOBS | rawverify JOBS");
+            System.err.println("usage: Interop generate PKI OUT | verify JOBS | decrypt JOBS | rawverify JOBS | sign JOBS");
             System.exit(2);
         }
         switch (args[0]) {
@@ -77,6 +78,7 @@ public class Interop {
             case "verify": forEachJob(args[1], Interop::verifyJob); break;
             case "decrypt": forEachJob(args[1], Interop::decryptJob); break;
             case "rawverify": forEachJob(args[1], Interop::rawVerifyJob); break;
+            case "sign": forEachJob(args[1], Interop::signJob); break;
             case "tamper": { // IN OUT: change the nonce in the content (f7c54891 -> f7c54892)
                 Files.write(Paths.get(args[2]), replace(Files.readAllBytes(Paths.get(args[1])), "f7c54891".getBytes(), "f7c54892".getBytes()));
                 break;
@@ -187,6 +189,10 @@ public class Interop {
     }
 
     static byte[] sign(PrivateKey k, X509Certificate c, List<X509Certificate> chain, boolean gm, boolean detached, boolean attrs, boolean ski) throws Exception {
+        return sign(k, c, chain, gm, detached, attrs, ski, CONTENT);
+    }
+
+    static byte[] sign(PrivateKey k, X509Certificate c, List<X509Certificate> chain, boolean gm, boolean detached, boolean attrs, boolean ski, byte[] content) throws Exception {
         ContentSigner cs = new JcaContentSignerBuilder("SM3withSM2").setProvider("BC").build(k);
         JcaSignerInfoGeneratorBuilder b;
         if (gm) {
@@ -214,7 +220,7 @@ public class Interop {
         CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
         gen.addSignerInfoGenerator(sig);
         gen.addCertificates(new JcaCertStore(chain));
-        CMSTypedData msg = gm ? new CMSProcessableByteArray(GM_DATA, CONTENT) : new CMSProcessableByteArray(CONTENT);
+        CMSTypedData msg = gm ? new CMSProcessableByteArray(GM_DATA, content) : new CMSProcessableByteArray(content);
         CMSSignedData sd = gen.generate(msg, !detached);
         ContentInfo ci = sd.toASN1Structure();
         if (gm) {
@@ -357,6 +363,19 @@ public class Interop {
         sm4.init(Cipher.DECRYPT_MODE, new SecretKeySpec(cek, "SM4"), new IvParameterSpec(iv));
         byte[] plain = sm4.doFinal(eci.getEncryptedContent().getOctets());
         return "OK\t" + org.bouncycastle.util.encoders.Hex.toHexString(plain);
+    }
+
+    /**
+     * f: name, content file, PKCS#8 key PEM, chain PEM (the signer first),
+     * output file: BouncyCastle's own detached SignedData over the content
+     * (standard OIDs, its default signed attributes), as another vendor's
+     * app would answer a PDF seal's byte ranges.
+     */
+    static String signJob(String[] f) throws Exception {
+        List<X509Certificate> chain = readChain(Paths.get(f[3]));
+        byte[] der = sign(key(Paths.get(f[2])), chain.get(0), chain, false, true, true, false, Files.readAllBytes(Paths.get(f[1])));
+        Files.write(Paths.get(f[4]), der);
+        return "OK";
     }
 
     /** f: name, raw SM2 signature (DER or 64-byte r||s), message file, certificate. */

@@ -338,9 +338,10 @@ func TestSectionEntriesBudget(t *testing.T) {
 	if !errors.Is(err, ErrTooManyObjects) {
 		t.Fatalf("%d sections of %d entries: %v", 64, limit, err)
 	}
-	// What the budget allows, and no more: four sections' lists (64 MB),
-	// the entries (32 MB), their decoding.
-	if n > 160<<20 {
+	// What the budget allows: four sections' lists (64 MB), the entries
+	// (32 MB), their decoding — about 110 MB, twice that under -race —
+	// against over 1 GB without it.
+	if n > 400<<20 {
 		t.Errorf("refusing allocated %d MB", n>>20)
 	}
 	// Four full sections are within the budget.

@@ -2,7 +2,6 @@ package certs
 
 import (
 	"bytes"
-	"container/list"
 	"context"
 	"encoding/pem"
 	"errors"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/scansign/scansign/internal/lru"
 )
 
 // Chain verification failures. A *ChainError carries one of these as its
@@ -90,7 +91,7 @@ type TrustStore struct {
 
 	mu    sync.RWMutex
 	state *trustState
-	cache *chainCache
+	cache *lru.Cache[[]*smx509.Certificate] // verified paths by leaf DER
 }
 
 type trustState struct {
@@ -388,7 +389,7 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *smx509.Certificate, extra
 	st, cache := t.state, t.cache
 	t.mu.RUnlock()
 
-	if path, ok := cache.get(leaf.Raw); ok {
+	if path, ok := cache.Get(leaf.Raw); ok {
 		if err := checkValidity(path, at); err != nil {
 			return nil, err
 		}
@@ -451,7 +452,7 @@ func (t *TrustStore) Verify(ctx context.Context, leaf *smx509.Certificate, extra
 	}
 	if cache != nil && len(leaf.Raw) <= maxCachedLeaf {
 		if kept, cost, err := compactPath(st, path); err == nil {
-			cache.put(leaf.Raw, kept, cost)
+			cache.Put(leaf.Raw, kept, cost)
 		}
 	}
 	return &Chain{Certificates: path, Warnings: warnings}, nil
@@ -531,35 +532,20 @@ func (t *TrustStore) checkRevocation(st *trustState, path []*smx509.Certificate,
 const (
 	maxCachedLeaf       = 16 << 10
 	chainCacheBytes     = 32 << 20
-	parsedCertOverhead  = 4 << 10 // a parsed certificate beyond its DER, estimated
+	ParsedCertOverhead  = 4 << 10 // a parsed certificate beyond its DER, estimated (cache costs)
 	defaultChainEntries = 4096
 )
 
-// chainCache is a bounded LRU of verified paths keyed by the leaf's DER
-// (lookups convert without allocating). A nil cache caches nothing.
-type chainCache struct {
-	mu       sync.Mutex
-	max      int
-	maxBytes int64
-	bytes    int64
-	order    *list.List
-	items    map[string]*list.Element
-}
-
-type cacheEntry struct {
-	key  string
-	path []*smx509.Certificate
-	cost int64
-}
-
-func newChainCache(size int) *chainCache {
+// newChainCache is the cache of verified paths keyed by the leaf's DER:
+// size entries (0: the default), none when size is negative (a nil cache).
+func newChainCache(size int) *lru.Cache[[]*smx509.Certificate] {
 	if size < 0 {
 		return nil
 	}
 	if size == 0 {
 		size = defaultChainEntries
 	}
-	return &chainCache{max: size, maxBytes: chainCacheBytes, order: list.New(), items: map[string]*list.Element{}}
+	return lru.New[[]*smx509.Certificate](size, chainCacheBytes)
 }
 
 // compactPath returns path with every certificate that is not one of the
@@ -580,7 +566,7 @@ func compactPath(st *trustState, path []*smx509.Certificate) ([]*smx509.Certific
 			return nil, 0, err
 		}
 		out[i] = cc
-		cost += int64(len(c.Raw)) + parsedCertOverhead
+		cost += int64(len(c.Raw)) + ParsedCertOverhead
 	}
 	return out, cost, nil
 }
@@ -597,51 +583,6 @@ func (st *trustState) holds(c *smx509.Certificate) bool {
 	return false
 }
 
-func (c *chainCache) get(leafDER []byte) ([]*smx509.Certificate, bool) {
-	if c == nil {
-		return nil, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.items[string(leafDER)]
-	if !ok {
-		return nil, false
-	}
-	c.order.MoveToFront(e)
-	return e.Value.(*cacheEntry).path, true
-}
-
-// put caches a compacted path (see compactPath) at a cost in bytes; the
-// leaf's DER, the key, is added to it.
-func (c *chainCache) put(leafDER []byte, path []*smx509.Certificate, cost int64) {
-	if c == nil {
-		return
-	}
-	cost += int64(len(leafDER))
-	if cost > c.maxBytes {
-		return
-	}
-	key := string(leafDER)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[key]; ok {
-		ent := e.Value.(*cacheEntry)
-		c.bytes += cost - ent.cost
-		ent.path, ent.cost = path, cost
-		c.order.MoveToFront(e)
-	} else {
-		c.items[key] = c.order.PushFront(&cacheEntry{key: key, path: path, cost: cost})
-		c.bytes += cost
-	}
-	for c.order.Len() > c.max || c.bytes > c.maxBytes {
-		last := c.order.Back()
-		ent := last.Value.(*cacheEntry)
-		c.order.Remove(last)
-		delete(c.items, ent.key)
-		c.bytes -= ent.cost
-	}
-}
-
 // CacheLen reports how many verified chains are cached (for tests and
 // metrics).
 func (t *TrustStore) CacheLen() int {
@@ -655,10 +596,5 @@ func (t *TrustStore) CacheSize() (entries int, bytes int64) {
 	t.mu.RLock()
 	c := t.cache
 	t.mu.RUnlock()
-	if c == nil {
-		return 0, 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len(), c.bytes
+	return c.Size()
 }

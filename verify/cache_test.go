@@ -20,46 +20,6 @@ import (
 	"github.com/scansign/scansign/sign"
 )
 
-func TestLRUBounds(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		max       int
-		maxBytes  int64
-		costs     []int64
-		wantLen   int
-		wantBytes int64
-	}{
-		{"within both", 4, 100, []int64{10, 10, 10}, 3, 33},
-		{"entries bound", 2, 100, []int64{10, 10, 10}, 2, 22},
-		{"bytes bound", 10, 50, []int64{20, 20, 20}, 2, 42},
-		{"one over the bound alone is not kept", 10, 50, []int64{10, 60}, 1, 11},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := newLRU[int](tc.max, tc.maxBytes)
-			for i, cost := range tc.costs {
-				c.put([]byte{byte('a' + i)}, i, cost)
-			}
-			if n, b := c.size(); n != tc.wantLen || b != tc.wantBytes {
-				t.Fatalf("%d entries, %d bytes; want %d, %d", n, b, tc.wantLen, tc.wantBytes)
-			}
-			// The newest entry that fits is always there.
-			last := len(tc.costs) - 1
-			if tc.costs[last]+1 <= tc.maxBytes {
-				if v, ok := c.get([]byte{byte('a' + last)}); !ok || v != last {
-					t.Fatal("the newest entry was evicted")
-				}
-			}
-		})
-	}
-	// Replacing an entry replaces its cost.
-	c := newLRU[int](10, 100)
-	c.put([]byte("k"), 1, 50)
-	c.put([]byte("k"), 2, 10)
-	if n, b := c.size(); n != 1 || b != 11 {
-		t.Fatalf("after replacing: %d entries, %d bytes", n, b)
-	}
-}
-
 // junkCertificate is a self-signed SM2 certificate padded to about pad
 // bytes with a private extension, as anyone can make and send.
 func junkCertificate(t testing.TB, key *sm2.PrivateKey, serial int64, pad int) *smx509.Certificate {
@@ -140,8 +100,8 @@ func TestCachesBoundedInBytes(t *testing.T) {
 	after := heapInUse()
 	runtime.KeepAlive(sigs)
 	grown := int64(after) - int64(before)
-	certN, certBytes := v.cache.certs.size()
-	factsN, factsBytes := v.classified.Load().facts.size()
+	certN, certBytes := v.cache.certs.Size()
+	factsN, factsBytes := v.classified.Load().facts.Size()
 	t.Logf("heap grew %d KiB; certificate cache %d entries %d KiB, facts cache %d entries %d KiB", grown>>10, certN, certBytes>>10, factsN, factsBytes>>10)
 	if certN != n || factsN != n {
 		t.Errorf("cached %d certificates and %d facts, want the %d small ones only", certN, factsN, n)

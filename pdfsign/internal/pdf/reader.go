@@ -969,31 +969,35 @@ func (r *Reader) RawStream(s *Stream) io.Reader {
 
 // StreamData returns a stream's decoded data, within the decode limit.
 func (r *Reader) StreamData(s *Stream) ([]byte, error) {
-	raw := s.Data
-	if raw == nil {
-		if s.dataLen > r.lim.MaxDecodedBytes {
-			return nil, ErrTooLarge
-		}
-		raw = make([]byte, s.dataLen)
-		if _, err := r.ra.ReadAt(raw, s.dataOff); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("pdf: read stream: %w", err)
-		}
+	raw, err := r.rawStreamData(s)
+	if err != nil {
+		return nil, err
 	}
 	return decode(s.Dict, raw, r.lim.MaxDecodedBytes, false, r.Resolve)
+}
+
+// rawStreamData is a stream's data as stored (still encoded), read from
+// the file when the Stream does not hold it, within the decode limit.
+func (r *Reader) rawStreamData(s *Stream) ([]byte, error) {
+	if s.Data != nil {
+		return s.Data, nil
+	}
+	if s.dataLen > r.lim.MaxDecodedBytes {
+		return nil, ErrTooLarge
+	}
+	raw := make([]byte, s.dataLen)
+	if _, err := r.ra.ReadAt(raw, s.dataOff); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("pdf: read stream: %w", err)
+	}
+	return raw, nil
 }
 
 // streamPrefix is StreamData when only the first n decoded bytes are
 // wanted: Flate stops after them and the rest is dropped, not refused.
 func (r *Reader) streamPrefix(s *Stream, n int64) ([]byte, error) {
-	raw := s.Data
-	if raw == nil {
-		if s.dataLen > r.lim.MaxDecodedBytes {
-			return nil, ErrTooLarge
-		}
-		raw = make([]byte, s.dataLen)
-		if _, err := r.ra.ReadAt(raw, s.dataOff); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("pdf: read stream: %w", err)
-		}
+	raw, err := r.rawStreamData(s)
+	if err != nil {
+		return nil, err
 	}
 	return decode(s.Dict, raw, min(n, r.lim.MaxDecodedBytes), true, r.Resolve)
 }

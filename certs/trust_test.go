@@ -2,7 +2,6 @@ package certs_test
 
 import (
 	"context"
-	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/scansign/scansign/certs"
 	"github.com/scansign/scansign/certs/devpki"
+	"github.com/scansign/scansign/internal/testpki"
 )
 
 var (
@@ -241,25 +241,7 @@ func TestCRLChecks(t *testing.T) {
 // and under RequireFreshCRL it is untrusted.
 func TestCRLInvalid(t *testing.T) {
 	m := testPKI(t)
-	dir := t.TempDir()
-	entries, err := os.ReadDir(m.TrustDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(m.TrustDir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == "sm2-issuing.crl" {
-			block, _ := pem.Decode(data)
-			block.Bytes[len(block.Bytes)-1] ^= 0x01 // the last byte of the signature
-			data = pem.EncodeToMemory(block)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testpki.TrustDirWithFlippedCRL(t, m.TrustDir, "sm2-issuing.crl")
 	ctx := context.Background()
 	ts, err := certs.LoadTrustStore(dir, certs.TrustOptions{})
 	if err != nil {

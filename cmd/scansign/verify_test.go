@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -232,23 +231,7 @@ func TestVerifySM2UserIDAndRules(t *testing.T) {
 // crl-invalid warning (text and JSON), and fails with --require-fresh-crl.
 func TestVerifyCRLWarnings(t *testing.T) {
 	m := testpki.Manifest(t)
-	trust := t.TempDir()
-	entries, err := os.ReadDir(m.TrustDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(m.TrustDir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == "sm2-issuing.crl" {
-			block, _ := pem.Decode(data)
-			block.Bytes[len(block.Bytes)-1] ^= 0x01
-			data = pem.EncodeToMemory(block)
-		}
-		os.WriteFile(filepath.Join(trust, e.Name()), data, 0o644)
-	}
+	trust := testpki.TrustDirWithFlippedCRL(t, m.TrustDir, "sm2-issuing.crl")
 	l, _ := m.Leaf("sm2-revoked")
 	code, out, stderr := vrun("verify", "cert", "--in", l.CertPath, "--trust", trust)
 	if code != exitOK || !strings.Contains(out, "warning:    crl-invalid: the CRL of CN=scansign Dev SM2 Issuing CA") {

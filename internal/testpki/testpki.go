@@ -1,6 +1,7 @@
 package testpki
 
 import (
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -63,4 +64,34 @@ func Certificate(t testing.TB, name string) *smx509.Certificate {
 		t.Fatalf("testpki: %s: %v", name, err)
 	}
 	return c
+}
+
+// TrustDirWithFlippedCRL copies the trust directory src to a temporary
+// directory with one bit of the CRL file crlName's signature flipped: a
+// CRL that no longer verifies, for the crl-invalid checks.
+func TrustDirWithFlippedCRL(t testing.TB, src, crlName string) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == crlName {
+			block, _ := pem.Decode(data)
+			if block == nil {
+				t.Fatalf("%s is not PEM", crlName)
+			}
+			block.Bytes[len(block.Bytes)-1] ^= 0x01 // the last byte of the signature
+			data = pem.EncodeToMemory(block)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
